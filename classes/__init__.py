@@ -1,0 +1,1 @@
+"""Semesters, categories, venues, courses and meetings; the public catalog."""

@@ -1,0 +1,160 @@
+"""Reads of the classes app: the current semester, the catalog, and schedule clashes."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from . import schedule
+from .models import Category, Course, Meeting, Semester, Venue
+
+PUBLIC_STATUSES = [Course.Status.OPEN, Course.Status.RUNNING, Course.Status.COMPLETED, Course.Status.CANCELLED]
+
+TIME_OF_DAY = {
+    # name: (label, first hour, last hour) in local time, by the meeting's start
+    "morning": ("Morning (before noon)", 0, 11),
+    "afternoon": ("Afternoon (noon–5 pm)", 12, 16),
+    "evening": ("Evening (5 pm and later)", 17, 23),
+}
+WEEKDAYS = [(1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"), (6, "Saturday"), (7, "Sunday")]
+
+
+def semester_current(*, now: dt.datetime | None = None) -> Semester | None:
+    """The published semester patrons should see: the earliest one not yet over, else the latest."""
+    today = schedule.local(now or timezone.now()).date()
+    published = Semester.objects.filter(is_published=True)
+    return published.filter(ends_on__gte=today).order_by("starts_on").first() or published.order_by("-ends_on").first()
+
+
+def catalog_courses(*, semester: Semester) -> QuerySet[Course]:
+    """Every public course of ``semester`` with what a catalog card shows, in a fixed number of
+    queries (courses with their relations, then all their meetings)."""
+    meetings = Meeting.objects.select_related("venue").order_by("starts_at")
+    return (
+        Course.objects.filter(semester=semester, status__in=PUBLIC_STATUSES)
+        .select_related("semester", "category", "venue", "instructor")
+        .prefetch_related(Prefetch("meetings", queryset=meetings))
+        .annotate(first_meeting_start=Min("meetings__starts_at"))
+        .order_by("first_meeting_start", "title")
+    )
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    q: str = ""
+    category: str = ""
+    audience: str = ""
+    weekday: int | None = None
+    time_of_day: str = ""
+    venue: str = ""
+    has_seats: bool = False
+
+
+def catalog_filter(courses: QuerySet[Course], filters: CatalogFilters) -> QuerySet[Course]:
+    """Narrow a catalog queryset. ``has_seats`` needs the ``seats_left`` annotation of
+    ``enrollment.selectors.course_seats_annotate``."""
+    if filters.q:
+        words = filters.q.split()[:8]
+        for word in words:
+            courses = courses.filter(
+                Q(title__icontains=word)
+                | Q(description__icontains=word)
+                | Q(category__name__icontains=word)
+                | Q(instructor__first_name__icontains=word)
+                | Q(instructor__last_name__icontains=word)
+                | Q(venue__name__icontains=word)
+            )
+    if filters.category:
+        courses = courses.filter(category__slug=filters.category)
+    if filters.audience:
+        courses = courses.filter(audience=filters.audience)
+    if filters.venue:
+        courses = courses.filter(venue__slug=filters.venue)
+    if filters.weekday:
+        courses = courses.filter(
+            Exists(Meeting.objects.filter(course=OuterRef("pk"), starts_at__iso_week_day=filters.weekday))
+        )
+    if filters.time_of_day in TIME_OF_DAY:
+        _, first, last = TIME_OF_DAY[filters.time_of_day]
+        courses = courses.filter(
+            Exists(
+                Meeting.objects.filter(course=OuterRef("pk"), starts_at__hour__gte=first, starts_at__hour__lte=last)
+            )
+        )
+    if filters.has_seats:
+        courses = courses.filter(status=Course.Status.OPEN, seats_left__gt=0)
+    return courses
+
+
+def catalog_categories(*, semester: Semester) -> QuerySet[Category]:
+    """Categories that have public courses this semester, each with its course count."""
+    in_semester = Q(courses__semester=semester, courses__status__in=PUBLIC_STATUSES)
+    return Category.objects.annotate(course_count=Count("courses", filter=in_semester)).filter(course_count__gt=0)
+
+
+def catalog_venues(*, semester: Semester) -> QuerySet[Venue]:
+    return Venue.objects.filter(
+        courses__semester=semester, courses__status__in=PUBLIC_STATUSES
+    ).distinct().order_by("name")
+
+
+@dataclass(frozen=True)
+class MeetingDraft:
+    """A meeting as submitted (saved or not), for clash checks before anything is written."""
+
+    key: object  # whatever identifies the submitted row to the caller (e.g. the form)
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    venue: Venue | None
+    pk: int | None = None
+
+
+def _overlapping(start: dt.datetime, end: dt.datetime) -> Q:
+    return Q(starts_at__lt=end, ends_at__gt=start)
+
+
+def meeting_problems(*, course: Course, drafts: list[MeetingDraft]) -> list[tuple[object, str, str]]:
+    """Every rule across rows that a course's meetings break, as (key, field, message).
+
+    Checked: inside the semester; two meetings of this course overlapping; a library room booked
+    by another (not cancelled) course at an overlapping time; the instructor teaching another
+    course at an overlapping time. Meetings of ``course`` already saved are ignored, since
+    ``drafts`` replace them.
+    """
+    problems: list[tuple[object, str, str]] = []
+    semester = course.semester
+    live = ~Q(course__status=Course.Status.CANCELLED)
+    others = Meeting.objects.filter(live).select_related("course", "course__venue", "venue")
+    if course.pk:
+        others = others.exclude(course_id=course.pk)
+    for i, draft in enumerate(drafts):
+        start_day = schedule.local(draft.starts_at).date()
+        end_day = schedule.local(draft.ends_at).date()
+        if semester and not (semester.starts_on <= start_day and end_day <= semester.ends_on):
+            problems.append(
+                (draft.key, "starts_at",
+                 f"This meeting is outside {semester.name} ({semester.starts_on:%b %-d} – {semester.ends_on:%b %-d, %Y}).")
+            )
+        for other in drafts[:i]:
+            if draft.starts_at < other.ends_at and other.starts_at < draft.ends_at:
+                problems.append((draft.key, "starts_at", "This meeting overlaps another meeting of the same course."))
+                break
+        venue = draft.venue or (course.venue if course.venue_id else None)
+        window = _overlapping(draft.starts_at, draft.ends_at)
+        if venue is not None and venue.is_library_room:
+            same_room = Q(venue=venue) | Q(venue__isnull=True, course__venue=venue)
+            clash = others.filter(window & same_room).order_by("starts_at").first()
+            if clash:
+                problems.append(
+                    (draft.key, "starts_at",
+                     f"{venue} is already booked then by “{clash.course}” ({clash}).")
+                )
+        if course.instructor_id:
+            clash = others.filter(window, course__instructor_id=course.instructor_id).order_by("starts_at").first()
+            if clash:
+                problems.append(
+                    (draft.key, "starts_at",
+                     f"{course.instructor} is teaching “{clash.course}” then ({clash}).")
+                )
+    return problems

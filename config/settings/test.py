@@ -1,0 +1,15 @@
+"""Settings for the test suite. DATABASE_URL picks PostgreSQL (CI) or SQLite (default)."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="libclasses-media-"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": ""}  # in memory
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Library Classes — back office"
+admin.site.site_title = "Library Classes back office"
+admin.site.index_title = "Program administration"
+
+urlpatterns = [
+    path("staff/", admin.site.urls),
+    path("", include("classes.urls")),
+]

@@ -1,0 +1,1 @@
+"""Domain-free building blocks: base model, money helpers, row locking, site options."""

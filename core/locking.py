@@ -1,0 +1,34 @@
+"""Row locking helpers shared by every service that changes seats or money."""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import OperationalError, connection
+
+
+class Busy(Exception):
+    """A lock could not be had quickly: the caller should say "busy, please try again"."""
+
+
+@contextmanager
+def lock_timeout(ms: int | None = None):
+    """Inside ``transaction.atomic``: wait at most ``ms`` for row locks (PostgreSQL only).
+
+    SQLite's IMMEDIATE transactions already serialize writers, with the connection timeout.
+    A lock wait that runs out raises :class:`Busy`.
+    """
+    ms = settings.DB_LOCK_TIMEOUT_MS if ms is None else ms
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL lock_timeout = %s", [f"{int(ms)}ms"])
+    try:
+        yield
+    except OperationalError as exc:
+        if "lock" in str(exc).lower():
+            raise Busy("busy, please try again") from exc
+        raise
+
+
+def lock_rows(queryset):
+    """Lock the rows of ``queryset`` in ascending id order (so two lockers never deadlock)."""
+    return list(queryset.select_for_update().order_by("pk"))

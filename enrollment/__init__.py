@@ -1,0 +1,1 @@
+"""Orders, registrations, holds, the waitlist, cancellations, the week-out run."""

@@ -1,0 +1,1 @@
+"""Payments and providers, refunds, the Pass the Buck fund, pricing and reports."""

@@ -1,0 +1,122 @@
+"""factory_boy factories for every model. Times are aware, in the program's time zone."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from classes.models import Category, Course, Meeting, Semester, Venue
+from enrollment.models import Registration
+from instructors.models import Instructor
+
+
+def local_dt(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+class InstructorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Instructor
+
+    first_name = factory.Sequence(lambda n: f"Pat{n}")
+    last_name = factory.Sequence(lambda n: f"Teacher{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.first_name.lower()}@example.org")
+    bio = "Has taught community classes for years."
+    pay_basis = Instructor.PayBasis.HOURLY
+    hourly_rate = Decimal("15.00")
+
+
+class SemesterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Semester
+
+    name = factory.Sequence(lambda n: f"Semester {n}")
+    slug = factory.Sequence(lambda n: f"semester-{n}")
+    starts_on = factory.LazyFunction(lambda: today() - dt.timedelta(days=14))
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on + dt.timedelta(days=120))
+    registration_opens_at = factory.LazyAttribute(lambda o: local_dt(o.starts_on - dt.timedelta(days=30), 9))
+    cutoff_days = 7
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class VenueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Venue
+
+    name = factory.Sequence(lambda n: f"Room {n}")
+    slug = factory.Sequence(lambda n: f"room-{n}")
+    kind = Venue.Kind.LIBRARY_ROOM
+    street_address = "301 W Elm St"
+    city = "Salina"
+    state = "KS"
+    postal_code = "67401"
+    latitude = Decimal("38.840300")
+    longitude = Decimal("-97.611400")
+    capacity = 30
+    accessibility_notes = "Step-free entrance; elevator to all floors."
+    parking_notes = "Free parking in the library lot."
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    semester = factory.SubFactory(SemesterFactory)
+    title = factory.Sequence(lambda n: f"Course {n}")
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    category = factory.SubFactory(CategoryFactory)
+    audience = Course.Audience.ADULTS
+    description = "Learn something new with your neighbors."
+    what_to_bring = "A notebook."
+    instructor = factory.SubFactory(InstructorFactory)
+    venue = factory.SubFactory(VenueFactory)
+    capacity = 12
+    minimum = 5
+    fee = Decimal("25.00")
+    status = Course.Status.OPEN
+    staff_hours = Decimal("1.00")
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A 90-minute meeting, by default three weeks from today at 6:30 pm."""
+
+    class Meta:
+        model = Meeting
+
+    course = factory.SubFactory(CourseFactory)
+    starts_at = factory.LazyFunction(lambda: local_dt(today() + dt.timedelta(days=21), 18, 30))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=90))
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Registration
+
+    course = factory.SubFactory(CourseFactory)
+    attendee_first_name = "Alex"
+    attendee_last_name = factory.Sequence(lambda n: f"Reader{n}")
+    status = Registration.Status.CONFIRMED
+
+
+def course_with_meetings(*, first: dt.datetime | None = None, weekly: int = 1, minutes: int = 90, **kwargs) -> Course:
+    """A course with ``weekly`` meetings one week apart, the first at ``first``."""
+    course = CourseFactory(**kwargs)
+    first = first or local_dt(today() + dt.timedelta(days=21), 18, 30)
+    for week in range(weekly):
+        start = timezone.make_aware(dt.datetime.combine(timezone.localtime(first).date() + dt.timedelta(weeks=week),
+                                                        timezone.localtime(first).time()))
+        MeetingFactory(course=course, starts_at=start, ends_at=start + dt.timedelta(minutes=minutes))
+    return course
