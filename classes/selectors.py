@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from . import schedule
@@ -36,7 +36,8 @@ def catalog_courses(*, semester: Semester) -> QuerySet[Course]:
         .select_related("semester", "category", "venue", "instructor")
         .prefetch_related(Prefetch("meetings", queryset=meetings))
         .annotate(first_meeting_start=Min("meetings__starts_at"))
-        .order_by("first_meeting_start", "title")
+        # Courses without meetings yet go last on every database (SQLite sorts NULL first).
+        .order_by(F("first_meeting_start").asc(nulls_last=True), "title")
     )
 
 
@@ -51,9 +52,15 @@ class CatalogFilters:
     has_seats: bool = False
 
 
-def catalog_filter(courses: QuerySet[Course], filters: CatalogFilters) -> QuerySet[Course]:
-    """Narrow a catalog queryset. ``has_seats`` needs the ``seats_left`` annotation of
-    ``enrollment.selectors.course_seats_annotate``."""
+def catalog_filter(
+    courses: QuerySet[Course], filters: CatalogFilters, *, semester: Semester, now: dt.datetime | None = None
+) -> QuerySet[Course]:
+    """Narrow a catalog queryset of ``semester``'s courses.
+
+    ``has_seats`` means "a patron can still register": the course is open, has seats left, and
+    its week-out cutoff has not passed. It needs the ``seats_left`` annotation of
+    ``enrollment.selectors.course_seats_annotate``.
+    """
     if filters.q:
         words = filters.q.split()[:8]
         for word in words:
@@ -83,7 +90,11 @@ def catalog_filter(courses: QuerySet[Course], filters: CatalogFilters) -> QueryS
             )
         )
     if filters.has_seats:
-        courses = courses.filter(status=Course.Status.OPEN, seats_left__gt=0)
+        # Registration is open while today < (first meeting's local date − cutoff days), i.e. while
+        # the first meeting starts on or after local midnight of today + cutoff days + 1.
+        today = schedule.local(now or timezone.now()).date()
+        first_open_day = schedule.local_midnight(today + dt.timedelta(days=semester.cutoff_days + 1))
+        courses = courses.filter(status=Course.Status.OPEN, seats_left__gt=0, first_meeting_start__gte=first_open_day)
     return courses
 
 
@@ -123,7 +134,8 @@ def meeting_problems(*, course: Course, drafts: list[MeetingDraft]) -> list[tupl
     ``drafts`` replace them.
     """
     problems: list[tuple[object, str, str]] = []
-    semester = course.semester
+    # A course being built in a form may not have a (valid) semester yet: skip that check then.
+    semester = course.semester if course.semester_id else None
     live = ~Q(course__status=Course.Status.CANCELLED)
     others = Meeting.objects.filter(live).select_related("course", "course__venue", "venue")
     if course.pk:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -86,11 +87,17 @@ def course_copy_to_semester(*, course: Course, semester: Semester) -> Course:
 
 
 def courses_copy_to_semester(*, courses, semester: Semester) -> CopyResult:
-    """Copy several courses; each copy is its own transaction, so one clash skips only that one."""
+    """Copy several courses; each copy is its own transaction, so one clash skips only that one.
+
+    A course whose copy fails model validation (say its venue was made smaller than its
+    capacity since it last ran) is skipped too, with the validation messages as the reason.
+    """
     result = CopyResult()
     for course in courses:
         try:
             result.copied.append(course_copy_to_semester(course=course, semester=semester))
         except ScheduleConflict as exc:
             result.skipped.append((course, str(exc)))
+        except ValidationError as exc:
+            result.skipped.append((course, "; ".join(exc.messages)))
     return result

@@ -13,3 +13,4 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="libclasses-media-"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in memory
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="libclasses-static-"))  # WhiteNoise wants it to exist

@@ -1,0 +1,44 @@
+# Library Classes — the two commands: `make run` (demo at http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install dirs lint check-deploy clean-demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the dependencies change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dirs:
+	mkdir -p var/mail var/media var/broker/queue var/broker/processed var/broker/control
+
+## make run: install, migrate, load the demo semester, create the demo staff login, then serve the
+## site with a Celery worker and beat (Ctrl-C stops all three).
+run: install dirs
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py demo_staff
+	@echo "Library Classes: http://127.0.0.1:8000/  (back office: http://127.0.0.1:8000/staff/)"
+	$(BIN)/honcho --procfile Procfile.dev start
+
+## make test: install and run the whole suite (every marker). DATABASE_URL picks PostgreSQL.
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-only-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz \
+	  ALLOWED_HOSTS=classes.library.example $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean-demo:
+	rm -rf var/db.sqlite3 var/broker var/mail var/celerybeat-schedule*

@@ -1,0 +1,63 @@
+"""An iCalendar (.ics) file of a course's meetings, for patrons' own calendars."""
+
+import datetime as dt
+
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from . import schedule
+from .models import Course, Meeting
+
+PRODID = "-//Library Classes//Public catalog//EN"
+
+
+def meeting_uid(meeting: Meeting, *, host: str) -> str:
+    """A UID that stays the same for a meeting, so a re-import updates instead of duplicating."""
+    return f"meeting-{meeting.pk}@{host}"
+
+
+def course_calendar(
+    course: Course, *, course_url: str, host: str, program_name: str = "", now: dt.datetime | None = None
+) -> bytes:
+    """The calendar of ``course``: one VEVENT per meeting, in the program's time zone
+    (settings.TIME_ZONE) with its VTIMEZONE included, so clients show the right local times
+    on both sides of a daylight-saving change.
+
+    Uses ``course.meetings`` (prefetched with their venues by ``catalog_courses``) and
+    ``course.venue``; a cancelled course's events say STATUS:CANCELLED.
+    """
+    stamp = (now or timezone.now()).astimezone(dt.UTC)
+    meetings = course.ordered_meetings()
+
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", course.title)
+    cal.add("x-wr-timezone", timezone.get_default_timezone_name())
+
+    description = f"{course.title}\n{course_url}"
+    if program_name:
+        description = f"{program_name}: {description}"
+    cancelled = course.status == Course.Status.CANCELLED
+    for meeting in meetings:
+        venue = meeting.venue or course.venue  # not effective_venue: no query back to the course
+        event = Event()
+        event.add("uid", meeting_uid(meeting, host=host))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", schedule.local(meeting.starts_at))
+        event.add("dtend", schedule.local(meeting.ends_at))
+        event.add("summary", course.title)
+        event.add("location", f"{venue.name}, {venue.full_address}")
+        event.add("description", description)
+        event.add("url", course_url)
+        if cancelled:
+            event.add("status", "CANCELLED")
+        cal.add_component(event)
+
+    if meetings:
+        first = schedule.local(meetings[0].starts_at).date()
+        last = schedule.local(meetings[-1].ends_at).date()
+        # Just the years the course spans: a short VTIMEZONE with the real DST rules for them.
+        cal.add_missing_timezones(first_date=dt.date(first.year, 1, 1), last_date=dt.date(last.year + 1, 1, 1))
+    return cal.to_ical()

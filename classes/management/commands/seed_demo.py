@@ -1,0 +1,359 @@
+"""``manage.py seed_demo``: load (or refresh) the demo semester.
+
+The data lives in :mod:`classes.demo_data`; this command turns it into rows. It is idempotent:
+every row is found by a natural key (slugs, the instructor's e-mail, a course's slug in its
+semester, an attendee's name in a course) and updated in place, and a course's meetings are
+rewritten in place rather than added, so running it twice leaves the same row counts. Dates are
+relative to today, so a re-run on a later day moves the whole semester along with it.
+
+The generated schedule is checked with :func:`classes.selectors.meeting_problems` (no library
+room double-booked, no instructor in two places, every meeting inside the semester); a broken
+rule raises :class:`CommandError` and rolls everything back.
+
+It never prints attendee names or e-mail addresses, only counts.
+"""
+
+import datetime as dt
+from collections import Counter
+from decimal import ROUND_CEILING, Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from classes import demo_data, schedule
+from classes.models import Category, Course, Meeting, Semester, Venue
+from classes.selectors import MeetingDraft, meeting_problems
+from core.models import SiteOptions
+from core.money import round_cents
+from enrollment.models import Registration
+from finance.pricing import course_budget
+from instructors.models import Instructor
+
+FIVE = Decimal("5")
+
+# How many confirmed registrations a course gets, from its capacity and minimum.
+FILL = {
+    "none": lambda capacity, minimum: 0,
+    "few": lambda capacity, minimum: minimum // 2,
+    "low": lambda capacity, minimum: minimum - 1,  # one short of running
+    "min": lambda capacity, minimum: minimum,
+    "good": lambda capacity, minimum: minimum + (capacity - minimum) // 2,
+    "nearly": lambda capacity, minimum: capacity - 1,
+    "full": lambda capacity, minimum: capacity,
+}
+
+
+def local_at(day: dt.date, hhmm: str) -> dt.datetime:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def catalog_fee(suggested: Decimal) -> Decimal:
+    """The suggested fee as a catalog would print it: up to the next $5 (a $27 budget is listed
+    at $30, a $3 one at $5)."""
+    return round_cents((suggested / FIVE).to_integral_value(rounding=ROUND_CEILING) * FIVE)
+
+
+def semester_name(middle: dt.date) -> str:
+    """A season name for a semester whose middle day is ``middle`` ("Winter 2026–27")."""
+    if middle.month in (12, 1, 2):
+        first = middle.year if middle.month == 12 else middle.year - 1
+        return f"Winter {first}–{(first + 1) % 100:02d}"
+    season = "Spring" if middle.month <= 5 else "Summer" if middle.month <= 8 else "Fall"
+    return f"{season} {middle.year}"
+
+
+def _save(obj):
+    """Validate fields and the model's own rules (``clean``), then save. Uniqueness and check
+    constraints are left to the database, which enforces them anyway: ``full_clean`` would ask
+    it first with a query per constraint and per foreign key, and make seeding several times slower."""
+    obj.clean_fields(exclude=[f.name for f in obj._meta.concrete_fields if f.is_relation])
+    obj.clean()
+    obj.save()
+    return obj
+
+
+def _upsert(model, lookup: dict, values: dict):
+    obj = model.objects.filter(**lookup).first() or model(**lookup)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return _save(obj)
+
+
+def seed_site() -> SiteOptions:
+    options = SiteOptions.current()
+    for name, value in demo_data.SITE.items():
+        setattr(options, name, value)
+    return _save(options)
+
+
+def seed_semester(today: dt.date) -> Semester:
+    starts_on = today + dt.timedelta(days=demo_data.SEMESTER_STARTS)
+    ends_on = today + dt.timedelta(days=demo_data.SEMESTER_ENDS)
+    name = semester_name(starts_on + (ends_on - starts_on) / 2)
+    slug = slugify(name.replace("–", " "))
+    semester = Semester.objects.filter(slug=slug).first()
+    if semester is None:
+        # Seeded in an earlier season: move that semester (found by its first demo course) along.
+        first = demo_data.COURSES[0]
+        semester = (
+            Semester.objects.filter(
+                courses__slug=first.slug, courses__instructor__email=_instructor_email(first.instructor)
+            ).first()
+            or Semester()
+        )
+    for field, value in {
+        "name": name,
+        "slug": slug,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "registration_opens_at": local_at(today + dt.timedelta(days=demo_data.REGISTRATION_OPENED), "09:00"),
+        "cutoff_days": demo_data.CUTOFF_DAYS,
+        "is_published": True,
+    }.items():
+        setattr(semester, field, value)
+    return _save(semester)
+
+
+def _instructor_email(key: str) -> str:
+    return next(spec.email for spec in demo_data.INSTRUCTORS if spec.key == key)
+
+
+def seed_people_and_places() -> tuple[dict, dict, dict]:
+    categories = {
+        slug: _upsert(Category, {"slug": slug}, {"name": name, "position": position, "description": description})
+        for slug, name, position, description in demo_data.CATEGORIES
+    }
+    venues = {}
+    for spec in demo_data.VENUES:
+        venues[spec.slug] = _upsert(
+            Venue,
+            {"slug": spec.slug},
+            {
+                "name": spec.name,
+                "kind": spec.kind,
+                "street_address": spec.street_address,
+                "city": "Salina",
+                "state": "KS",
+                "postal_code": "67401",
+                "latitude": spec.latitude,
+                "longitude": spec.longitude,
+                "capacity": spec.capacity,
+                "accessibility_notes": spec.accessibility_notes,
+                "parking_notes": spec.parking_notes,
+                "room_fee_terms": spec.room_fee_terms,
+                "room_fee_rate": spec.room_fee_rate,
+                "contact": spec.contact,
+            },
+        )
+    instructors = {}
+    for spec in demo_data.INSTRUCTORS:
+        instructors[spec.key] = _upsert(
+            Instructor,
+            {"email": spec.email},
+            {
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "phone": spec.phone,
+                "bio": spec.bio,
+                "pay_basis": spec.pay_basis,
+                "hourly_rate": spec.hourly_rate,
+                "is_library_staff": spec.is_library_staff,
+                "active": True,
+            },
+        )
+    return categories, venues, instructors
+
+
+def _set_meetings(course: Course, spec: demo_data.CourseSpec, today: dt.date, venues: dict) -> list[Meeting]:
+    """Rewrite the course's meetings in place (same rows, new times), adding or deleting the
+    difference, so ids stay stable and a re-run adds nothing."""
+    wanted = []
+    for week in range(spec.weeks):
+        starts_at = local_at(today + dt.timedelta(days=spec.day + 7 * week), spec.time)
+        override = spec.venue_overrides.get(week)
+        wanted.append(
+            (starts_at, starts_at + dt.timedelta(minutes=spec.minutes), venues[override] if override else None)
+        )
+    existing = list(course.meetings.order_by("starts_at", "pk"))
+    for meeting in existing[len(wanted) :]:
+        meeting.delete()
+    meetings = []
+    for i, (starts_at, ends_at, venue) in enumerate(wanted):
+        meeting = existing[i] if i < len(existing) else Meeting(course=course)
+        meeting.starts_at, meeting.ends_at, meeting.venue = starts_at, ends_at, venue
+        meeting.save()
+        meetings.append(meeting)
+    return meetings
+
+
+def _course_status(spec, course: Course, meetings: list[Meeting], confirmed: int, now: dt.datetime) -> str:
+    if spec.draft:
+        return Course.Status.DRAFT
+    if now < schedule.cutoff_at(meetings[0].starts_at, course.semester.cutoff_days):
+        return Course.Status.OPEN
+    if confirmed < course.minimum:
+        return Course.Status.CANCELLED  # the week-out run cancelled it
+    return Course.Status.COMPLETED if meetings[-1].ends_at <= now else Course.Status.RUNNING
+
+
+def _attendees(index: int, count: int) -> list[tuple[str, str]]:
+    """``count`` distinct fictional names for the course at ``index`` (first names never repeat
+    within a course, so the pairs are unique)."""
+    firsts, lasts = demo_data.ATTENDEE_FIRST_NAMES, demo_data.ATTENDEE_LAST_NAMES
+    if count > len(firsts):
+        raise CommandError(f"Add attendee first names: a demo course wants {count}, there are {len(firsts)}.")
+    return [(firsts[(index * 7 + i) % len(firsts)], lasts[(index * 11 + i * 3) % len(lasts)]) for i in range(count)]
+
+
+def _seed_registrations(course: Course, index: int, count: int, status: str) -> None:
+    """Bring the course's demo registrations (the ``count`` names of :func:`_attendees`) to
+    ``status``: missing ones are added, ones with another status are set to it. Confirmed seats
+    never go past the capacity, counting registrations made while trying the demo."""
+    names = _attendees(index, count)
+    wanted_names = set(names)
+    mine = {
+        (reg.attendee_first_name, reg.attendee_last_name): reg
+        for reg in course.registrations.filter(
+            attendee_first_name__in={first for first, _ in names}, attendee_last_name__in={last for _, last in names}
+        )
+    }
+    mine = {name: reg for name, reg in mine.items() if name in wanted_names}
+    seats = (
+        course.capacity
+        - course.registrations.filter(status=Registration.Status.CONFIRMED)
+        .exclude(pk__in=[reg.pk for reg in mine.values()])
+        .count()
+    )
+    new, changed = [], []
+    for first, last in names:
+        wanted = status
+        if wanted == Registration.Status.CONFIRMED:
+            if seats <= 0:
+                wanted = Registration.Status.CANCELLED
+            seats -= 1
+        reg = mine.get((first, last))
+        if reg is None:
+            if wanted == status:
+                new.append(
+                    Registration(course=course, attendee_first_name=first, attendee_last_name=last, status=status)
+                )
+        elif reg.status != wanted:
+            reg.status = wanted
+            changed.append(reg)
+    Registration.objects.bulk_create(new)
+    for reg in changed:  # only after the demo was moved to another day, or tried out
+        reg.save(update_fields=["status", "updated_at"])
+
+
+def seed_courses(semester, categories, venues, instructors, *, today, now, options) -> list[Course]:
+    courses = []
+    for index, spec in enumerate(demo_data.COURSES):
+        course = Course.objects.filter(semester=semester, slug=spec.slug).first() or Course(
+            semester=semester, slug=spec.slug, fee=Decimal("0.00")
+        )
+        course.semester = semester  # the instance in hand, not another query
+        multi = spec.weeks > 1
+        for field, value in {
+            "title": spec.title,
+            "category": categories[spec.category],
+            "audience": spec.audience,
+            "age_min": spec.ages[0],
+            "age_max": spec.ages[1],
+            "description": spec.description,
+            "what_to_bring": spec.bring,
+            "instructor": instructors[spec.instructor],
+            "venue": venues[spec.venue],
+            "capacity": spec.capacity,
+            "minimum": spec.minimum,
+            "staff_hours": Decimal("2.00") if multi else Decimal("1.00"),
+            "materials_cost": Decimal(spec.materials),
+            "supplies_cost": Decimal(spec.supplies),
+        }.items():
+            setattr(course, field, value)
+        if course.pk is None:
+            course.status = Course.Status.DRAFT  # until its meetings exist
+            _save(course)
+        meetings = _set_meetings(course, spec, today, venues)
+
+        if spec.price == "free":
+            course.fee = Decimal("0.00")
+        elif spec.price == "budget":
+            course.fee = catalog_fee(course_budget(course, options=options).suggested_fee)
+        else:
+            course.fee = round_cents(Decimal(spec.price))
+        count = FILL[spec.fill](spec.capacity, spec.minimum)
+        course.status = _course_status(spec, course, meetings, count, now)
+        _save(course)
+        registration_status = (
+            Registration.Status.CANCELLED if course.status == Course.Status.CANCELLED else Registration.Status.CONFIRMED
+        )
+        _seed_registrations(course, index, count, registration_status)
+        courses.append(course)
+    return courses
+
+
+def check_schedule(courses: list[Course]) -> list[str]:
+    """Every rule the seeded schedule breaks (empty when it is sound)."""
+    messages = []
+    for course in courses:
+        drafts = [
+            MeetingDraft(key=m.pk, starts_at=m.starts_at, ends_at=m.ends_at, venue=m.venue, pk=m.pk)
+            for m in course.meetings.select_related("venue").order_by("starts_at")
+        ]
+        messages += [f"{course.slug}: {message}" for _, _, message in meeting_problems(course=course, drafts=drafts)]
+    return messages
+
+
+def seed_demo(*, now: dt.datetime | None = None) -> dict:
+    """Load or refresh the demo semester; returns counts for the summary."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        options = seed_site()
+        semester = seed_semester(today)
+        categories, venues, instructors = seed_people_and_places()
+        courses = seed_courses(semester, categories, venues, instructors, today=today, now=now, options=options)
+        problems = check_schedule(courses)
+        if problems:
+            raise CommandError("The demo schedule breaks a scheduling rule:\n  " + "\n  ".join(problems))
+    return summarize(semester, courses, now)
+
+
+def summarize(semester: Semester, courses: list[Course], now: dt.datetime) -> dict:
+    by_status = Counter(course.status for course in courses)
+    past = soon = later = 0
+    for course in courses:
+        days_left = (course.registration_closes_at - now) / dt.timedelta(days=1)
+        past += days_left <= 0
+        soon += 0 < days_left <= 4
+        later += days_left >= 21
+    registrations = Registration.objects.filter(course__semester=semester)
+    instructors = Instructor.objects.filter(courses__semester=semester).distinct()
+    return {
+        "semester": f"{semester.name} ({semester.starts_on:%b %-d} – {semester.ends_on:%b %-d, %Y})",
+        "categories": Category.objects.filter(courses__semester=semester).distinct().count(),
+        "venues": Venue.objects.filter(courses__semester=semester).distinct().count(),
+        "instructors": instructors.count(),
+        "volunteer instructors": instructors.filter(pay_basis=Instructor.PayBasis.VOLUNTEER).count(),
+        "courses": len(courses),
+        "courses by status": ", ".join(f"{status} {n}" for status, n in sorted(by_status.items())),
+        "meetings": Meeting.objects.filter(course__semester=semester).count(),
+        "registration closed": past,
+        "closing within 4 days": soon,
+        "closing in 3+ weeks": later,
+        "confirmed registrations": registrations.filter(status=Registration.Status.CONFIRMED).count(),
+        "cancelled registrations": registrations.filter(status=Registration.Status.CANCELLED).count(),
+    }
+
+
+class Command(BaseCommand):
+    help = "Load or refresh the demo semester (dates relative to today). Safe to run again."
+
+    def handle(self, *args, **options):
+        summary = seed_demo()
+        self.stdout.write(self.style.SUCCESS("Demo semester loaded."))
+        for label, value in summary.items():
+            self.stdout.write(f"  {label}: {value}")

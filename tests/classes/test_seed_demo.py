@@ -1,0 +1,226 @@
+"""The demo semester loader: realistic, idempotent, and a schedule that breaks no rule.
+
+Seeding takes about a second, so it runs once for the module (inside a transaction rolled back
+at the end); each test then runs in its own savepoint on top of it.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from classes import demo_data
+from classes.management.commands.seed_demo import catalog_fee, semester_name
+from classes.models import Category, Course, Meeting, Semester, Venue
+from classes.selectors import MeetingDraft, meeting_problems
+from core.models import SiteOptions
+from enrollment.models import Registration
+from finance.pricing import course_budget
+from instructors.models import Instructor
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [SiteOptions, Semester, Category, Venue, Instructor, Course, Meeting, Registration]
+
+
+def counts() -> dict[str, int]:
+    counted = {model.__name__: model.objects.count() for model in MODELS}
+    counted["confirmed"] = Registration.objects.filter(status=Registration.Status.CONFIRMED).count()
+    return counted
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module; returns the printed summary and the row counts."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        first = counts()
+    yield {"output": out.getvalue(), "counts": first}
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def semester(seeded):
+    return Semester.objects.get()
+
+
+@pytest.fixture
+def courses(semester):
+    return list(
+        Course.objects.filter(semester=semester)
+        .select_related("semester", "venue", "instructor")
+        .prefetch_related("meetings")
+    )
+
+
+def test_running_twice_changes_no_counts(seeded):
+    call_command("seed_demo", stdout=StringIO())
+    assert counts() == seeded["counts"]
+
+
+def test_running_on_a_later_day_moves_the_semester_and_keeps_counts(seeded):
+    from classes.management.commands.seed_demo import seed_demo
+
+    later = timezone.now() + dt.timedelta(days=75)
+    seed_demo(now=later)  # raises CommandError if the moved schedule broke a rule
+    assert counts()["Course"] == seeded["counts"]["Course"]
+    assert counts()["Meeting"] == seeded["counts"]["Meeting"]
+    assert Semester.objects.count() == 1
+    for course in Course.objects.annotate(n=Count("registrations", filter=Q(registrations__status="confirmed"))):
+        assert course.n <= course.capacity
+
+
+def test_summary_prints_counts_not_people(seeded):
+    out = seeded["output"]
+    assert "courses: 58" in out
+    assert "confirmed registrations:" in out
+    for first in demo_data.ATTENDEE_FIRST_NAMES:
+        assert first not in out
+    assert "@" not in out
+
+
+def test_site_options_are_the_demo_library(seeded):
+    options = SiteOptions.current()
+    assert options.library_name == "Prairie City Public Library"
+    assert options.program_name == "Library Classes"
+    assert options.phone and options.email and options.street_address
+
+
+def test_semester_is_relative_to_today(semester):
+    today = timezone.localdate()
+    assert semester.starts_on == today - dt.timedelta(days=35)
+    assert semester.ends_on == today + dt.timedelta(days=84)
+    assert timezone.localtime(semester.registration_opens_at).date() == today - dt.timedelta(days=42)
+    assert semester.cutoff_days == 7
+    assert semester.is_published
+
+
+def test_size_and_variety(semester, courses):
+    assert len(courses) >= 55
+    assert Category.objects.filter(courses__semester=semester).distinct().count() >= 8
+    venues = Venue.objects.filter(courses__semester=semester).distinct()
+    assert venues.count() >= 6
+    assert venues.filter(kind=Venue.Kind.LIBRARY_ROOM).count() >= 2
+    assert venues.filter(room_fee_terms=Venue.RoomFee.PER_HOUR, room_fee_rate__gt=0).exists()
+    assert venues.filter(room_fee_terms=Venue.RoomFee.PER_MEETING, room_fee_rate__gt=0).exists()
+    assert venues.filter(room_fee_terms=Venue.RoomFee.NONE, kind=Venue.Kind.OUTSIDE).exists()
+    for venue in venues:
+        assert venue.postal_code == "67401" and venue.city == "Salina"
+        assert abs(venue.latitude - Decimal("38.84")) < Decimal("0.05")
+        assert abs(venue.longitude - Decimal("-97.61")) < Decimal("0.05")
+        assert venue.accessibility_notes and venue.parking_notes
+    instructors = Instructor.objects.filter(courses__semester=semester).distinct()
+    assert instructors.count() >= 15
+    assert instructors.filter(pay_basis=Instructor.PayBasis.VOLUNTEER).exists()
+    assert instructors.filter(is_library_staff=True).exists()
+    assert all(i.email.endswith("@example.org") and i.bio for i in instructors)
+
+    meeting_counts = {len(c.meetings.all()) for c in courses}
+    assert 1 in meeting_counts and 6 in meeting_counts and max(meeting_counts) == 6
+    for course in courses:
+        for meeting in course.meetings.all():
+            minutes = (meeting.ends_at - meeting.starts_at) / dt.timedelta(minutes=1)
+            assert 75 <= minutes <= 180
+    audiences = {c.audience for c in courses}
+    assert {Course.Audience.KIDS, Course.Audience.FAMILY, Course.Audience.TEENS} <= audiences
+    for course in courses:
+        if course.audience in (Course.Audience.KIDS, Course.Audience.TEENS):
+            assert course.age_min is not None and course.age_max is not None
+    assert sum(c.fee == 0 for c in courses) >= 3
+    assert 1 <= sum(c.status == Course.Status.DRAFT for c in courses) <= 3
+    for course in courses:
+        assert course.minimum <= course.capacity <= course.venue.capacity
+        course.full_clean()
+
+
+def test_fees_come_from_the_budget(courses):
+    by_slug = {spec.slug: spec for spec in demo_data.COURSES}
+    from_budget = [c for c in courses if by_slug[c.slug].price == "budget"]
+    assert len(from_budget) >= 40
+    for course in from_budget:
+        suggested = course_budget(course).suggested_fee
+        assert course.fee == catalog_fee(suggested)
+        assert suggested <= course.fee < suggested + 5
+    # A few are priced off the budget, so the budget panel has something to show.
+    assert any(c.fee and c.fee < course_budget(c).suggested_fee for c in courses)
+
+
+def test_cutoff_spread(courses):
+    now = timezone.now()
+    days_to_cutoff = [(c.registration_closes_at - now) / dt.timedelta(days=1) for c in courses]
+    assert sum(d <= 0 for d in days_to_cutoff) >= 5
+    assert sum(0 < d <= 4 for d in days_to_cutoff) >= 4
+    assert sum(d >= 21 for d in days_to_cutoff) >= 20
+    # Some were already held earlier in the semester.
+    held = [c for c in courses if c.first_start < now]
+    assert len(held) >= 3
+
+
+def test_statuses_follow_the_calendar(courses):
+    now = timezone.now()
+    for course in courses:
+        meetings = course.ordered_meetings()
+        confirmed = course.registrations.filter(status=Registration.Status.CONFIRMED).count()
+        if course.status == Course.Status.DRAFT:
+            assert not course.is_past_cutoff(now)
+        elif not course.is_past_cutoff(now):
+            assert course.status == Course.Status.OPEN
+        elif course.status == Course.Status.CANCELLED:
+            assert confirmed == 0
+        else:
+            assert confirmed >= course.minimum
+            expected = Course.Status.COMPLETED if meetings[-1].ends_at <= now else Course.Status.RUNNING
+            assert course.status == expected
+    statuses = {c.status for c in courses}
+    assert {Course.Status.OPEN, Course.Status.RUNNING, Course.Status.COMPLETED} <= statuses
+
+
+def test_schedule_breaks_no_rule(semester, courses):
+    for course in courses:
+        drafts = [
+            MeetingDraft(key=m.pk, starts_at=m.starts_at, ends_at=m.ends_at, venue=m.venue, pk=m.pk)
+            for m in course.meetings.all()
+        ]
+        assert meeting_problems(course=course, drafts=drafts) == [], course.slug
+        for meeting in course.meetings.all():
+            assert semester.contains(meeting.starts_at) and semester.contains(meeting.ends_at)
+
+
+def test_no_outside_venue_is_double_booked_either(courses):
+    """meeting_problems only guards library rooms; the demo keeps outside venues clash-free too."""
+    meetings = [(m.starts_at, m.ends_at, (m.venue or c.venue).pk, c.pk) for c in courses for m in c.meetings.all()]
+    for i, (start, end, venue, course) in enumerate(meetings):
+        for other_start, other_end, other_venue, other_course in meetings[i + 1 :]:
+            if venue == other_venue and course != other_course:
+                assert not (start < other_end and other_start < end)
+
+
+def test_registrations_vary_and_never_exceed_capacity(courses):
+    open_courses = [c for c in courses if c.status == Course.Status.OPEN]
+    confirmed = {c.pk: c.registrations.filter(status=Registration.Status.CONFIRMED).count() for c in courses}
+    for course in courses:
+        assert confirmed[course.pk] <= course.capacity
+    assert sum(confirmed[c.pk] == c.capacity for c in open_courses) >= 3
+    assert sum(0 < confirmed[c.pk] < c.minimum for c in open_courses) >= 5
+    assert sum(c.minimum <= confirmed[c.pk] < c.capacity for c in open_courses) >= 5
+    assert Registration.objects.filter(status=Registration.Status.CONFIRMED).count() >= 300
+
+
+def test_catalog_fee_and_semester_name():
+    assert catalog_fee(Decimal("27.00")) == Decimal("30.00")
+    assert catalog_fee(Decimal("30.00")) == Decimal("30.00")
+    assert catalog_fee(Decimal("3.00")) == Decimal("5.00")
+    assert semester_name(dt.date(2027, 3, 10)) == "Spring 2027"
+    assert semester_name(dt.date(2027, 1, 10)) == "Winter 2026–27"
+    assert semester_name(dt.date(2026, 12, 10)) == "Winter 2026–27"
+    assert semester_name(dt.date(2026, 10, 1)) == "Fall 2026"
