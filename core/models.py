@@ -61,3 +61,35 @@ class SiteOptions(models.Model):
         if obj is None:
             obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+
+class OutboxMessage(models.Model):
+    """An e-mail waiting to be delivered, written in the same transaction as the change that
+    causes it. ``dedupe_key`` is unique, so the same message can never be queued twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    template = models.CharField(max_length=80)
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True, help_text="[{filename, content, mimetype}]")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name = "outbox message"
+
+    def __str__(self):
+        return f"{self.template} #{self.pk} ({self.get_status_display()})"

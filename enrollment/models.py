@@ -1,13 +1,101 @@
-"""Registrations: one attendee's seat (or place in line) in one course.
+"""Orders and registrations: who is buying, who attends, and the state of each seat.
 
-Only the services in ``enrollment.services`` change a status, following ``TRANSITIONS``.
+Only the services in ``enrollment.services`` change a registration's status, following
+``TRANSITIONS``, under a row lock on the course, with a ``RegistrationEvent`` audit row.
 """
 
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from classes.models import Course
 from core.models import TimeStampedModel
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class EnrollmentOptions(models.Model):
+    """Registration options staff change in the back office. One row: ``EnrollmentOptions.current()``."""
+
+    hold_minutes = models.PositiveSmallIntegerField(
+        "Seat hold (minutes)", default=15, validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="How long seats are held for a patron while they check out.",
+    )
+    offer_hours = models.PositiveSmallIntegerField(
+        "Waitlist offer (hours)", default=48, validators=[MinValueValidator(1), MaxValueValidator(336)],
+        help_text="How long a patron offered a seat from the waitlist has to claim it.",
+    )
+    link_days = models.PositiveSmallIntegerField(
+        "“My registrations” link valid (days)", default=180, validators=[MinValueValidator(1), MaxValueValidator(730)],
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "registration options"
+
+    def __str__(self):
+        return "Registration options"
+
+    @classmethod
+    def current(cls) -> "EnrollmentOptions":
+        obj = cls.objects.order_by("pk").first()
+        if obj is None:
+            obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class ReferralSource(models.Model):
+    """A "How did you hear about us?" answer that staff manage."""
+
+    name = models.CharField(max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Order(TimeStampedModel):
+    """One checkout: a buyer registering one or more attendees in one or more courses."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", "Online"
+        DESK = "desk", "Front desk"
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    street_address = models.CharField(max_length=200, blank=True)
+    city_state_zip = models.CharField("City, state and ZIP", max_length=120, blank=True)
+    mail_catalog = models.BooleanField("Mail me the printed catalog", default=False)
+    referral = models.ForeignKey(
+        ReferralSource, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="How they heard about us"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self):
+        return f"Order {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        """A short reference for receipts and the phone ("C-000123")."""
+        return f"C-{self.pk:06d}" if self.pk else "C-new"
+
+    @property
+    def buyer_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
 
 
 class Registration(TimeStampedModel):
@@ -20,35 +108,84 @@ class Registration(TimeStampedModel):
         OFFERED = "offered", "Offered a seat"
         TRANSFERRED = "transferred", "Transferred"
 
+    class Relationship(models.TextChoices):
+        SELF = "self", "Myself"
+        FAMILY = "family", "A family member"
+        GIFT = "gift", "A friend (gift)"
+
+    ACTIVE = [Status.HELD, Status.CONFIRMED, Status.WAITLISTED, Status.OFFERED]
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="registrations")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="registrations")
     attendee_first_name = models.CharField(max_length=80)
     attendee_last_name = models.CharField(max_length=80)
+    attendee_age = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(120)])
+    relationship = models.CharField(max_length=8, choices=Relationship.choices, default=Relationship.SELF)
+    attendee_key = models.CharField(max_length=200, editable=False, help_text="Normalized attendee identity.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
-    expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a hold or a waitlist offer runs out."
-    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When a hold or a waitlist offer runs out.")
+    price = models.DecimalField(default=0, **MONEY, help_text="What this seat costs, fixed when it was taken.")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["created_at"]
-        indexes = [models.Index(fields=["course", "status"])]
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["course", "status"]), models.Index(fields=["status", "expires_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status__in=["held", "offered"]) | Q(expires_at__isnull=False),
                 name="registration_hold_has_expiry",
-            )
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="registration_price_not_negative"),
+            models.UniqueConstraint(
+                fields=["course", "attendee_key"],
+                condition=Q(status__in=["held", "confirmed", "waitlisted", "offered"]),
+                name="registration_one_active_per_attendee",
+            ),
         ]
 
     def __str__(self):
         return f"Registration #{self.pk} ({self.get_status_display()})"
 
+    @property
+    def attendee_name(self) -> str:
+        return f"{self.attendee_first_name} {self.attendee_last_name}".strip()
 
-# The allowed status changes (ARCHITECTURE §3).
+    def is_live(self, now=None) -> bool:
+        """Confirmed, or a hold/offer that has not run out."""
+        now = now or timezone.now()
+        if self.status == self.Status.CONFIRMED:
+            return True
+        return self.status in (self.Status.HELD, self.Status.OFFERED) and self.expires_at > now
+
+
+class RegistrationEvent(models.Model):
+    """The audit trail: every status change of a registration, who made it and why."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor_label = models.CharField(max_length=80, help_text="patron, system, or the staff member")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+S = Registration.Status
+# The allowed status changes (ARCHITECTURE §3). "" is a new row.
 TRANSITIONS: dict[str, set[str]] = {
-    Registration.Status.HELD: {Registration.Status.CONFIRMED, Registration.Status.EXPIRED, Registration.Status.CANCELLED},
-    Registration.Status.WAITLISTED: {Registration.Status.OFFERED, Registration.Status.CANCELLED},
-    Registration.Status.OFFERED: {Registration.Status.CONFIRMED, Registration.Status.EXPIRED, Registration.Status.CANCELLED},
-    Registration.Status.CONFIRMED: {Registration.Status.CANCELLED, Registration.Status.TRANSFERRED},
-    Registration.Status.CANCELLED: set(),
-    Registration.Status.EXPIRED: set(),
-    Registration.Status.TRANSFERRED: set(),
+    "": {S.HELD, S.WAITLISTED, S.CONFIRMED},
+    S.HELD: {S.CONFIRMED, S.EXPIRED, S.CANCELLED},
+    S.WAITLISTED: {S.OFFERED, S.CANCELLED},
+    S.OFFERED: {S.CONFIRMED, S.EXPIRED, S.CANCELLED},
+    S.CONFIRMED: {S.CANCELLED, S.TRANSFERRED},
+    S.EXPIRED: {S.CONFIRMED},  # a payment that lands after the hold ran out, while a seat is free
+    S.CANCELLED: set(),
+    S.TRANSFERRED: set(),
 }

@@ -1,6 +1,7 @@
 """Reads of the enrollment app: how many seats a course has taken and left."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -36,3 +37,40 @@ def course_seats_annotate(courses: QuerySet, *, now: dt.datetime) -> QuerySet:
         seats_left=Greatest(F("capacity") - F("seats_taken"), Value(0)),
         needed_to_run=Greatest(F("minimum") - F("confirmed_count"), Value(0)),
     )
+
+
+def refund_due(registration: Registration) -> Decimal:
+    """What the refund policy owes for a registration, from its state alone (finance compares
+    it with what was actually paid and refunded):
+
+    - cancelled by the patron or staff before the week-out cutoff, after it was confirmed:
+      the full price;
+    - cancelled after the cutoff: nothing;
+    - anything else (still active, never confirmed, expired): nothing.
+
+    Refunds for a course the program cancels, or outside policy, are decided by staff and the
+    week-out run and recorded with their own reason.
+    """
+    if registration.status != S.CANCELLED or registration.confirmed_at is None or registration.cancelled_at is None:
+        return Decimal("0.00")
+    closes = registration.course.registration_closes_at
+    if closes is not None and registration.cancelled_at >= closes:
+        return Decimal("0.00")
+    return registration.price
+
+
+def registrations_for_email(email: str):
+    """Every registration bought with ``email`` (the "My registrations" page), newest first."""
+    return (
+        Registration.objects.filter(order__email__iexact=email)
+        .select_related("course", "course__semester", "course__venue", "order")
+        .prefetch_related("course__meetings")
+        .order_by("-created_at")
+    )
+
+
+def waitlist_position(registration: Registration) -> int:
+    """1 for the first person in line."""
+    return Registration.objects.filter(
+        course_id=registration.course_id, status=S.WAITLISTED, created_at__lte=registration.created_at,
+    ).exclude(created_at=registration.created_at, pk__gt=registration.pk).count()

@@ -164,3 +164,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The site's public address, for links in e-mail (no request is at hand when a task sends them).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -19,6 +19,7 @@ from tests.factories import (
     CourseFactory,
     InstructorFactory,
     MeetingFactory,
+    OrderFactory,
     RegistrationFactory,
     SemesterFactory,
     VenueFactory,
@@ -74,8 +75,10 @@ def _bulk_courses(n: int, *, start: int, semester, category, instructor, venue, 
             Meeting(course=course, starts_at=second, ends_at=second + dt.timedelta(minutes=90), venue=other_venue)
         )
     Meeting.objects.bulk_create(meetings)
+    order = OrderFactory()
     Registration.objects.bulk_create(
-        Registration(course=course, attendee_first_name="A", attendee_last_name="B", status=Registration.Status.CONFIRMED)
+        Registration(order=order, course=course, attendee_first_name="A", attendee_last_name="B",
+                     attendee_key=f"a b|{course.pk}", status=Registration.Status.CONFIRMED)
         for course in courses[::3]
     )
 

@@ -7,7 +7,8 @@ import factory
 from django.utils import timezone
 
 from classes.models import Category, Course, Meeting, Semester, Venue
-from enrollment.models import Registration
+from enrollment.models import Order, Registration
+from enrollment.services.seats import attendee_key
 from instructors.models import Instructor
 
 
@@ -101,14 +102,34 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=90))
 
 
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    first_name = "Jordan"
+    last_name = factory.Sequence(lambda n: f"Buyer{n}")
+    email = factory.Sequence(lambda n: f"buyer{n}@example.org")
+    phone = "785-555-0100"
+
+
 class RegistrationFactory(factory.django.DjangoModelFactory):
+    """A confirmed registration (pass status/expires_at for holds and offers)."""
+
     class Meta:
         model = Registration
 
+    order = factory.SubFactory(OrderFactory)
     course = factory.SubFactory(CourseFactory)
     attendee_first_name = "Alex"
     attendee_last_name = factory.Sequence(lambda n: f"Reader{n}")
+    attendee_key = factory.LazyAttribute(
+        lambda o: attendee_key(first_name=o.attendee_first_name, last_name=o.attendee_last_name, email=o.order.email)
+    )
     status = Registration.Status.CONFIRMED
+    price = factory.LazyAttribute(lambda o: o.course.fee)
+    confirmed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == Registration.Status.CONFIRMED else None
+    )
 
 
 def course_with_meetings(*, first: dt.datetime | None = None, weekly: int = 1, minutes: int = 90, **kwargs) -> Course:

@@ -27,7 +27,9 @@ from classes.models import Category, Course, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
 from core.money import round_cents
-from enrollment.models import Registration
+from enrollment.models import Order, ReferralSource, Registration
+from enrollment.services.seats import attendee_key
+from finance.models import Payment
 from finance.pricing import course_budget
 from instructors.models import Instructor
 
@@ -243,9 +245,40 @@ def _seed_registrations(course: Course, index: int, count: int, status: str) -> 
         elif reg.status != wanted:
             reg.status = wanted
             changed.append(reg)
-    Registration.objects.bulk_create(new)
+    if new:
+        _create_paid_orders(course, new, now=timezone.now())
     for reg in changed:  # only after the demo was moved to another day, or tried out
         reg.save(update_fields=["status", "updated_at"])
+
+
+def _create_paid_orders(course: Course, registrations: list[Registration], *, now) -> None:
+    """Each demo attendee registered themself in their own order, paid at the desk or by card
+    (every fifth has no e-mail address: those patrons go on the staff call list)."""
+    sources = list(ReferralSource.objects.filter(active=True))
+    for n, reg in enumerate(registrations):
+        first, last = reg.attendee_first_name, reg.attendee_last_name
+        email = "" if n % 5 == 4 else f"{slugify(first)}.{slugify(last)}@example.org"
+        order = Order.objects.create(
+            first_name=first, last_name=last, email=email, phone=f"785-555-{(course.pk * 53 + n * 37) % 9000 + 1000:04d}",
+            referral=sources[n % len(sources)] if sources else None,
+            channel=Order.Channel.ONLINE if email else Order.Channel.DESK,
+        )
+        reg.order = order
+        reg.attendee_key = attendee_key(first_name=first, last_name=last, email=email, phone=order.phone)
+        reg.price = course.fee
+        reg.confirmed_at = now
+        if reg.status == Registration.Status.CANCELLED:
+            reg.cancelled_at = now
+    Registration.objects.bulk_create(registrations)
+    for n, reg in enumerate(registrations):
+        if reg.price > 0:
+            provider = Payment.Provider.CARD if reg.order.email and n % 3 else Payment.Provider.CHECK
+            payment = Payment.objects.create(
+                order=reg.order, provider=provider, amount=reg.price, status=Payment.Status.SUCCEEDED,
+                reference=f"demo-{reg.order.pk}" if provider == Payment.Provider.CARD else f"{1000 + reg.order.pk}",
+                succeeded_at=now,
+            )
+            payment.registrations.add(reg)
 
 
 def seed_courses(semester, categories, venues, instructors, *, today, now, options) -> list[Course]:
