@@ -7,8 +7,8 @@ pending, so a lost task loses no mail, and the unique dedupe key means nobody ge
 """
 
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
 
 from .models import OutboxMessage
 

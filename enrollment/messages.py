@@ -107,9 +107,9 @@ def queue_cancelled(registration: Registration, *, was: str) -> None:
 
 def queue_manage_link(email: str) -> None:
     """A fresh "My registrations" link, on request (at most one a minute per address)."""
-    from django.utils import timezone
-
     import hashlib
+
+    from django.utils import timezone
 
     minute = timezone.now().strftime("%Y%m%d%H%M")
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]  # no address in the key
