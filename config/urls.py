@@ -8,4 +8,6 @@ admin.site.index_title = "Program administration"
 urlpatterns = [
     path("staff/", admin.site.urls),
     path("", include("classes.urls")),
+    path("", include("enrollment.urls")),
+    path("", include("finance.urls")),
 ]

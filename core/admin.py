@@ -1,10 +1,17 @@
-"""The site options in the back office: exactly one row, edited in place."""
+"""The back office of core: the site options (exactly one row, edited in place) and the
+outbox (every e-mail, its state and last error, with "Retry now")."""
 
-from django.contrib import admin
+import logging
+
+from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
-from .models import SiteOptions
+from .models import OutboxMessage, SiteOptions
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(SiteOptions)
@@ -26,3 +33,75 @@ class SiteOptionsAdmin(admin.ModelAdmin):
         options = SiteOptions.current()
         return HttpResponseRedirect(reverse("admin:core_siteoptions_change", args=[options.pk],
                                             current_app=self.admin_site.name))
+
+
+# --- The outbox: every e-mail the program sends, its state and its last error ----------------
+
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Read-only list of outbox messages: pending, sent, failed (with the error). Staff can only
+    "Retry now"; content is never edited (it is what the patron was, or will be, sent)."""
+
+    list_display = ("status_label", "template", "subject", "created_at", "sent_at", "attempts", "next_attempt_at",
+                    "error_short")
+    list_display_links = ("subject",)
+    list_filter = ("status", "template")
+    search_fields = ("dedupe_key", "subject")
+    date_hierarchy = "created_at"
+    actions = ["retry_now"]
+    fields = ("status_label", "last_error", "attempts", "next_attempt_at", "sent_at", "created_at", "template",
+              "dedupe_key", "to", "subject", "body_text", "attachment_list")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing on a message can be edited; the "change" permission only unlocks "Retry now".
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, obj):
+        styles = {
+            OutboxMessage.Status.FAILED: ("#fff", "#b00020", "✖ Failed"),
+            OutboxMessage.Status.PENDING: ("#1a1a1a", "#ffd54f", "… Pending"),
+            OutboxMessage.Status.SENT: ("#fff", "#1b5e20", "✔ Sent"),
+        }
+        fg, bg, label = styles.get(obj.status, ("#1a1a1a", "#e0e0e0", obj.get_status_display()))
+        return format_html('<span style="color:{};background:{};padding:1px 6px;border-radius:3px;'
+                           'font-weight:bold;white-space:nowrap">{}</span>', fg, bg, label)
+
+    @admin.display(description="last error")
+    def error_short(self, obj):
+        return Truncator(obj.last_error).chars(80) if obj.last_error else "—"
+
+    @admin.display(description="attachments")
+    def attachment_list(self, obj):
+        names = [f"{a.get('filename')} ({a.get('mimetype')})" for a in obj.attachments or []]
+        return ", ".join(names) or "—"
+
+    @admin.action(description="Retry now (failed or pending messages)", permissions=["change"])
+    def retry_now(self, request, queryset):
+        from .outbox import outbox_retry
+        from .tasks import outbox_deliver
+
+        ids = outbox_retry(message_ids=queryset.values_list("pk", flat=True))
+        queued = 0
+        for message_id in ids:
+            try:
+                outbox_deliver.delay(message_id)
+                queued += 1
+            except Exception:  # a broker that is down: the sweep sends them within a minute
+                logger.warning("outbox retry: could not queue message %s", message_id, exc_info=True)
+        skipped = queryset.count() - len(ids)
+        text = f"{len(ids)} message(s) put back to pending and queued for delivery"
+        if queued < len(ids):
+            text += f" ({len(ids) - queued} will be picked up by the next sweep)"
+        if skipped:
+            text += f"; {skipped} already sent, left alone"
+        self.message_user(request, text + ".", messages.SUCCESS if ids else messages.WARNING)
+
+
+admin.site.register(OutboxMessage, OutboxMessageAdmin)

@@ -1,4 +1,9 @@
-"""Signed, password-free links to a patron's "My registrations" page and to a waitlist claim."""
+"""Signed, password-free links to a patron's "My registrations" page and to a waitlist claim.
+
+The token carries no e-mail address (URLs end up in logs and browser histories): it signs the
+opaque id (UUID) of the patron's latest order; the page shows every registration bought with
+that order's e-mail address.
+"""
 
 from django.conf import settings
 from django.core import signing
@@ -8,15 +13,24 @@ MANAGE_SALT = "enrollment.my-registrations"
 
 
 def manage_token(email: str) -> str:
-    return signing.TimestampSigner(salt=MANAGE_SALT).sign(email.strip().lower())
+    from .models import Order
+
+    order = Order.objects.filter(email__iexact=email.strip()).order_by("-created_at", "-pk").only("token").first()
+    if order is None:
+        raise ValueError("no order with that e-mail address")
+    return signing.TimestampSigner(salt=MANAGE_SALT).sign(str(order.token))
 
 
 def email_from_token(token: str, *, max_age_days: int) -> str | None:
     """The e-mail address a token was made for, or None when it is forged or too old."""
+    from .models import Order
+
     try:
-        return signing.TimestampSigner(salt=MANAGE_SALT).unsign(token, max_age=max_age_days * 86400)
+        order_token = signing.TimestampSigner(salt=MANAGE_SALT).unsign(token, max_age=max_age_days * 86400)
     except signing.BadSignature:
         return None
+    email = Order.objects.filter(token=order_token).values_list("email", flat=True).first()
+    return email or None
 
 
 def absolute(path: str) -> str:

@@ -113,5 +113,9 @@ def queue_manage_link(email: str) -> None:
 
     minute = timezone.now().strftime("%Y%m%d%H%M")
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]  # no address in the key
-    context = {"site": SiteOptions.current(), "manage_url": manage_url(email), "site_url": settings.SITE_URL}
+    try:
+        url = manage_url(email)
+    except ValueError:  # no registrations under that address: nothing to send
+        return
+    context = {"site": SiteOptions.current(), "manage_url": url, "site_url": settings.SITE_URL}
     outbox_enqueue(to=email, template="manage_link", context=context, dedupe_key=f"manage-link:{digest}:{minute}")

@@ -80,6 +80,10 @@ class Order(TimeStampedModel):
         ReferralSource, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="How they heard about us"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    checkout_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False,
+        help_text="The one-time key of the checkout form that placed this order (no order is placed twice).",
+    )
 
     class Meta:
         ordering = ["-created_at"]

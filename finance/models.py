@@ -36,6 +36,7 @@ class Payment(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["order", "status"])]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(
@@ -62,13 +63,20 @@ class Refund(TimeStampedModel):
     dedupe_key = models.CharField(max_length=120, unique=True, help_text="One refund per cause.")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Calls to Stripe made for this refund.")
+    last_error = models.CharField(max_length=300, blank=True, help_text="Why the last Stripe call failed.")
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self):
         return f"Refund #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def provider(self) -> str:
+        return self.payment.provider
 
 
 class StripeEvent(models.Model):

@@ -147,7 +147,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Re-queue outbox messages left pending (lost task, broker restart, retry due): core.outbox.
+    "outbox-sweep": {"task": "core.outbox_sweep", "schedule": 60.0},
+    # Release holds and waitlist offers that ran out, then offer the seats to the waitlist.
+    "holds-expire": {"task": "enrollment.holds_expire", "schedule": 60.0},
+    # Retry card refunds whose Stripe call failed; settle cancellations never settled.
+    "refunds-sweep": {"task": "finance.refunds_sweep", "schedule": 300.0},
+}
+
+# --- Outbox delivery (core.outbox) ------------------------------------------------------------
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)  # temporary failures, then "failed"
+OUTBOX_BACKOFF_BASE_SECONDS = 60  # wait after the n-th failure: base * 2**(n-1) …
+OUTBOX_BACKOFF_MAX_SECONDS = 3600  # … at most an hour
+OUTBOX_SWEEP_GRACE_SECONDS = 60  # a never-tried message is left to its own task this long
 
 # --- Stripe (issue: checkout). No keys → the local fake (localstripe) for the demo. -----------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

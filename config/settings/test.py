@@ -14,3 +14,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in memory
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="libclasses-static-"))  # WhiteNoise wants it to exist
+# Tests never talk to a broker by accident: tasks queued with .delay() go to kombu's in-memory
+# transport. Suites that need the real thing (a Celery worker on Redis) set their own.
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}

@@ -6,6 +6,7 @@ from .errors import (  # noqa: F401
     AlreadyRegistered,
     CourseFull,
     CourseNotOpen,
+    DuplicateCheckout,
     EnrollmentError,
     HoldExpired,
     InvalidTransition,

@@ -39,3 +39,11 @@ class HoldExpired(EnrollmentError):
 
 class InvalidTransition(EnrollmentError):
     pass
+
+
+class DuplicateCheckout(EnrollmentError):
+    """The same checkout form was submitted again; ``order_token`` is the order it placed."""
+
+    def __init__(self, message: str, *, order_token):
+        super().__init__(message)
+        self.order_token = order_token

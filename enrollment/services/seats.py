@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from classes.models import Course
@@ -26,6 +26,7 @@ from .errors import (
     AlreadyRegistered,
     CourseFull,
     CourseNotOpen,
+    DuplicateCheckout,
     EnrollmentError,
     InvalidTransition,
     RegistrationClosed,
@@ -155,12 +156,17 @@ def _check_age(course: Course, age: int | None, index: int) -> None:
 def order_place(
     *, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
     join_waitlist: bool = False, channel: str = Order.Channel.ONLINE, actor=None, actor_label: str = "patron",
+    checkout_key: str | None = None,
 ) -> PlaceResult:
     """Create an order and hold a seat for every attendee (free seats are confirmed at once).
 
     All or nothing: a rule broken for any attendee raises an ``EnrollmentError`` (with the
     attendee's ``index``) and nothing is written. A full course raises ``CourseFull`` unless
-    ``join_waitlist``, which puts the attendee on its waitlist instead.
+    ``join_waitlist``, which puts the attendee on its waitlist instead. While a course has a
+    waitlist, its freed seats go to the people in line (as offers), not to new buyers.
+
+    ``checkout_key`` (the checkout form's one-time key) makes a replayed or double-clicked
+    submission raise ``DuplicateCheckout`` with the order the first one placed.
 
     Locks: the courses' rows, ascending id order, short lock timeout (``core.locking.Busy``).
     """
@@ -172,8 +178,13 @@ def order_place(
         attendee_key(first_name=a.first_name, last_name=a.last_name, email=buyer.email, phone=buyer.phone)
         for a in attendees
     ]
+    if checkout_key:
+        placed = Order.objects.filter(checkout_key=checkout_key).values_list("token", flat=True).first()
+        if placed:
+            raise DuplicateCheckout("This checkout was already placed.", order_token=placed)
     with transaction.atomic(), lock_timeout():
         courses = _lock_courses(a.course_id for a in attendees)
+        freed = _expire_stale(courses, now=now)
         seen: set[tuple[int, str]] = set()
         for i, (a, key) in enumerate(zip(attendees, keys, strict=True)):
             course = courses.get(a.course_id)
@@ -195,20 +206,29 @@ def order_place(
                     f"{a.first_name} {a.last_name} is already registered for “{courses[a.course_id].title}”.", index=i
                 )
 
-        order = Order.objects.create(
-            first_name=buyer.first_name, last_name=buyer.last_name, email=buyer.email, phone=buyer.phone,
-            street_address=buyer.street_address, city_state_zip=buyer.city_state_zip,
-            mail_catalog=buyer.mail_catalog, referral_id=buyer.referral_id, channel=channel,
-        )
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    first_name=buyer.first_name, last_name=buyer.last_name, email=buyer.email, phone=buyer.phone,
+                    street_address=buyer.street_address, city_state_zip=buyer.city_state_zip,
+                    mail_catalog=buyer.mail_catalog, referral_id=buyer.referral_id, channel=channel,
+                    checkout_key=checkout_key or None,
+                )
+        except IntegrityError:  # the same checkout, submitted twice at once: the other one won
+            placed = Order.objects.filter(checkout_key=checkout_key).values_list("token", flat=True).first()
+            raise DuplicateCheckout("This checkout was already placed.", order_token=placed) from None
         result = PlaceResult(order=order)
         taken = {pk: seats_taken(pk, now=now) for pk in courses}
+        in_line = set(
+            Registration.objects.filter(course_id__in=courses, status=S.WAITLISTED).values_list("course_id", flat=True)
+        )
         for i, (a, key) in enumerate(zip(attendees, keys, strict=True)):
             course = courses[a.course_id]
             registration = Registration(
                 order=order, course=course, attendee_first_name=a.first_name, attendee_last_name=a.last_name,
                 attendee_age=a.age, relationship=a.relationship, attendee_key=key, price=course.fee,
             )
-            if taken[course.pk] < course.capacity:
+            if taken[course.pk] < course.capacity and course.pk not in in_line:
                 taken[course.pk] += 1
                 if course.fee > 0:
                     registration.expires_at = now + dt.timedelta(minutes=options.hold_minutes)
@@ -229,7 +249,26 @@ def order_place(
             messages.queue_confirmation(order, result.confirmed)
         for registration in result.waitlisted:
             messages.queue_waitlist_joined(registration)
+        for course_id in sorted(freed):
+            waitlist_offer_next(course_id=course_id, now=now)
     return result
+
+
+def _expire_stale(courses: dict[int, Course], *, now: dt.datetime) -> set[int]:
+    """Under the courses' locks: release their holds and offers that ran out but that the
+    periodic job has not released yet (so the same attendee can try again at once). Returns the
+    ids of courses whose seats were freed (their waitlist is offered the seats)."""
+    qs = Registration.objects.filter(course_id__in=courses, status__in=[S.HELD, S.OFFERED], expires_at__lte=now)
+    qs = qs.select_related("order")
+    freed: set[int] = set()
+    for registration in qs.select_for_update(of=("self",)) if LOCKING else qs:
+        registration.course = courses[registration.course_id]
+        was_offer = registration.status == S.OFFERED
+        _transition(registration, S.EXPIRED, now=now, reason="waitlist offer ran out" if was_offer else "hold ran out")
+        if was_offer:
+            messages.queue_offer_expired(registration)
+        freed.add(registration.course_id)
+    return freed
 
 
 def registrations_confirm_paid(
@@ -288,7 +327,9 @@ def waitlist_offer_next(*, course_id: int, now: dt.datetime | None = None) -> li
     options = EnrollmentOptions.current()
     with transaction.atomic(), lock_timeout():
         course = _lock_courses([course_id]).get(course_id)
-        if course is None or course.status != Course.Status.OPEN or course.is_past_cutoff(now):
+        if course is None or course.status != Course.Status.OPEN or course.registration_closes_at is None:
+            return offered
+        if course.is_past_cutoff(now):
             return offered
         free = course.capacity - seats_taken(course_id, now=now)
         if free <= 0:

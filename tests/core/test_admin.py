@@ -10,8 +10,12 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 import tests.factories as factories
-from core.models import SiteOptions
-from enrollment.models import Registration
+from core.models import OutboxMessage, SiteOptions
+from enrollment.models import EnrollmentOptions, Order, Registration
+from finance.models import Payment, Refund, StripeEvent
+
+# Models whose rows are only ever made by services (or are a single options row): no add page.
+NO_ADD_BY_DESIGN = (SiteOptions, EnrollmentOptions, Registration, Order, OutboxMessage, Payment, Refund, StripeEvent)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +37,8 @@ def make_object(model, client):
     """One saved row of ``model`` with everything its change page needs."""
     if model is SiteOptions:
         return SiteOptions.current()
+    if model is EnrollmentOptions:
+        return EnrollmentOptions.current()
     if model is client.user.__class__:
         return client.user
     if model is Group:
@@ -65,8 +71,8 @@ def test_every_admin_page_loads(staff_client, model, model_admin):
     response = staff_client.get(add_url)
     if model_admin.has_add_permission(_admin_request(staff_client.user)):
         assert response.status_code == 200
-    else:  # by design: the one site-options row, and registrations (only through the seat service)
-        assert model in (SiteOptions, Registration)
+    else:
+        assert model in NO_ADD_BY_DESIGN
         assert response.status_code == 403
 
 

@@ -7,8 +7,10 @@ import factory
 from django.utils import timezone
 
 from classes.models import Category, Course, Meeting, Semester, Venue
-from enrollment.models import Order, Registration
+from core.models import OutboxMessage
+from enrollment.models import Order, ReferralSource, Registration
 from enrollment.services.seats import attendee_key
+from finance.models import Payment, Refund, StripeEvent
 from instructors.models import Instructor
 
 
@@ -141,3 +143,65 @@ def course_with_meetings(*, first: dt.datetime | None = None, weekly: int = 1, m
                                                         timezone.localtime(first).time()))
         MeetingFactory(course=course, starts_at=start, ends_at=start + dt.timedelta(minutes=minutes))
     return course
+
+
+class ReferralSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReferralSource
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Source {n}")
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboxMessage
+
+    dedupe_key = factory.Sequence(lambda n: f"test:{n}")
+    template = "manage_link"
+    to = factory.Sequence(lambda n: f"patron{n}@example.org")
+    subject = "Your registrations"
+    body_text = "Hello"
+    status = OutboxMessage.Status.FAILED
+    attempts = 1
+    last_error = "550 mailbox unavailable"
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A succeeded payment for one confirmed registration."""
+
+    class Meta:
+        model = Payment
+        skip_postgeneration_save = True
+
+    order = factory.SubFactory(OrderFactory)
+    provider = Payment.Provider.CHECK
+    amount = Decimal("25.00")
+    status = Payment.Status.SUCCEEDED
+    reference = factory.Sequence(lambda n: f"{1000 + n}")
+    succeeded_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def registrations(self, create, extracted, **kwargs):
+        if not create:
+            return
+        for registration in extracted or [RegistrationFactory(order=self.order, price=self.amount)]:
+            self.registrations.add(registration)
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Refund
+
+    payment = factory.SubFactory(PaymentFactory)
+    amount = Decimal("25.00")
+    reason = "Cancelled before the cutoff"
+    dedupe_key = factory.Sequence(lambda n: f"test-refund:{n}")
+
+
+class StripeEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StripeEvent
+
+    event_id = factory.Sequence(lambda n: f"evt_test_{n}")
+    type = "payment_intent.succeeded"

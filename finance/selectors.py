@@ -1,0 +1,99 @@
+"""Reads of finance: what an order owes now, and what each registration was paid and refunded.
+
+A payment may cover several registrations; its money is attributed to them by their prices
+(exactly the price each when the payment is their sum, which is every online payment).
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from core.money import ZERO, round_cents
+from enrollment.models import Order, Registration
+
+from .models import Payment, Refund
+
+S = Registration.Status
+
+
+def registrations_payable(order: Order, *, now: dt.datetime) -> list[Registration]:
+    """The order's registrations that can be paid for right now: held or offered, unexpired, not free."""
+    return list(
+        order.registrations.filter(status__in=[S.HELD, S.OFFERED], expires_at__gt=now, price__gt=0)
+        .select_related("course", "course__semester").order_by("pk")
+    )
+
+
+def order_registrations(order: Order) -> list[Registration]:
+    """Every registration of an order, with its course, for the order summary."""
+    return list(order.registrations.select_related("course", "course__semester", "course__venue").order_by("pk"))
+
+
+def payment_shares(payment: Payment) -> dict[int, Decimal]:
+    """How much of ``payment`` belongs to each of its registrations (by price; cents add up)."""
+    registrations = sorted(payment.registrations.all(), key=lambda r: r.pk)
+    if not registrations:
+        return {}
+    total_price = sum((r.price for r in registrations), ZERO)
+    shares: dict[int, Decimal] = {}
+    left = payment.amount
+    for i, registration in enumerate(registrations):
+        if i == len(registrations) - 1:
+            share = left
+        elif total_price > 0:
+            share = round_cents(payment.amount * registration.price / total_price)
+        else:
+            share = round_cents(payment.amount / len(registrations))
+        share = min(share, left)
+        shares[registration.pk] = share
+        left -= share
+    return shares
+
+
+def registration_payments(registration: Registration, *, exclude_payment_id: int | None = None
+                          ) -> list[tuple[Payment, Decimal]]:
+    """The succeeded payments for a registration with the share of each that is its own;
+    card payments first (a refund goes back the way the money came), then oldest first."""
+    payments = (
+        Payment.objects.filter(registrations=registration, status=Payment.Status.SUCCEEDED)
+        .prefetch_related("registrations").order_by("created_at", "pk")
+    )
+    rows = [(p, payment_shares(p).get(registration.pk, ZERO)) for p in payments if p.pk != exclude_payment_id]
+    return sorted(rows, key=lambda row: row[0].provider != Payment.Provider.CARD)
+
+
+def registration_paid(registration: Registration, *, exclude_payment_id: int | None = None) -> Decimal:
+    return sum((share for _, share in registration_payments(registration, exclude_payment_id=exclude_payment_id)),
+               ZERO)
+
+
+def registration_refunded(registration: Registration, *, payment_id: int | None = None, cause: str = "") -> Decimal:
+    """Refunds made or owed for a registration (to issue, done, or failed and left to staff);
+    only those of one payment, or of one cause (the dedupe key's prefix, e.g. ``"cancel"``)."""
+    qs = Refund.objects.filter(registration=registration)
+    if payment_id is not None:
+        qs = qs.filter(payment_id=payment_id)
+    if cause:
+        qs = qs.filter(dedupe_key__startswith=f"{cause}:")
+    return qs.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def refunds_to_retry(*, max_attempts: int, created_before: dt.datetime) -> list[int]:
+    """Card refunds whose Stripe call has not gone through yet (oldest first)."""
+    return list(
+        Refund.objects.filter(status=Refund.Status.PENDING, payment__provider=Payment.Provider.CARD,
+                              attempts__lt=max_attempts, created_at__lte=created_before)
+        .order_by("created_at", "pk").values_list("pk", flat=True)
+    )
+
+
+def registrations_to_settle(*, cancelled_since: dt.datetime) -> list[int]:
+    """Paid registrations cancelled lately that have no cancellation refund yet (the sweep settles
+    each; most owe nothing — cancelled after the cutoff — and settling them changes nothing)."""
+    return list(
+        Registration.objects.filter(status=S.CANCELLED, confirmed_at__isnull=False, cancelled_at__gte=cancelled_since,
+                                    payments__status=Payment.Status.SUCCEEDED)
+        .exclude(refunds__dedupe_key__startswith="cancel:")
+        .order_by("pk").values_list("pk", flat=True).distinct()
+    )

@@ -1,0 +1,12 @@
+"""Celery entry points of finance: thin wrappers around ``finance.services``."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="finance.refunds_sweep", ignore_result=True)
+def refunds_sweep() -> None:
+    """Periodic: retry card refunds whose Stripe call failed, and settle cancelled, paid
+    registrations that were never settled (``finance.services.refunds_sweep``)."""
+    services.refunds_sweep()

@@ -1,0 +1,195 @@
+"""Checkout payment pages and the Stripe webhook. Thin: find the order, call one service, turn
+its outcome or error into a page, a redirect with a message, or an HTTP status."""
+
+import logging
+import re
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from core.locking import Busy, lock_timeout
+from enrollment.models import Order, Registration
+
+from . import gateway, selectors
+from .errors import (
+    AmountMismatch,
+    GatewayUnavailable,
+    NothingToPay,
+    PaymentError,
+    PaymentNotFound,
+    PaymentProcessing,
+)
+from .models import Payment, StripeEvent
+from .services import Outcome, payment_confirm, payment_confirm_local, payment_start
+
+log = logging.getLogger(__name__)
+
+S = Registration.Status
+BUSY_MESSAGE = "We are busy right now. Please wait a moment and try again."
+RETURN_MESSAGES = {
+    Outcome.DECLINED: (messages.ERROR, "Your card was declined — try another card."),
+    Outcome.AUTHENTICATION_FAILED: (
+        messages.ERROR,
+        "Your bank could not confirm this payment, so you have not been charged. Try again or use another card.",
+    ),
+    Outcome.REQUIRES_ACTION: (
+        messages.WARNING,
+        "Your bank needs you to confirm this payment. Select “Confirm with my bank” to finish.",
+    ),
+    Outcome.PROCESSING: (messages.INFO, PaymentProcessing.default_message),
+    Outcome.CANCELED: (messages.ERROR, "The payment was canceled; you have not been charged. Please try again."),
+}
+INTENT_ID = re.compile(r"^pi_[A-Za-z0-9]+$")
+PAYMENT_METHOD_ID = re.compile(r"^(pm|card|src)_[A-Za-z0-9]+$")
+
+
+def _order(token) -> Order:
+    return get_object_or_404(Order, token=token)
+
+
+def _to_confirmation(request, order: Order):
+    """The order's confirmation page (enrollment's); a short "you're registered" page until it exists."""
+    try:
+        return redirect(reverse("enrollment:order-confirmation", args=[order.token]))
+    except NoReverseMatch:
+        return render(request, "finance/paid.html", {"order": order,
+                                                    "registrations": selectors.order_registrations(order)})
+
+
+def _busy(request, status=503):
+    response = render(request, "finance/busy.html", {"message": BUSY_MESSAGE}, status=status)
+    response["Retry-After"] = "5"
+    return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class PayView(View):
+    """The payment page: what is being paid for, the time left on the hold, and the card form."""
+
+    def get(self, request, token):
+        order = _order(token)
+        registrations = selectors.order_registrations(order)
+        context = {"order": order, "registrations": registrations, "stripe_js_url": gateway.stripe_js_url(),
+                   "publishable_key": gateway.publishable_key(), "local_stripe": gateway.is_local()}
+        try:
+            payment, client_secret = payment_start(order=order)
+        except NothingToPay:
+            if any(r.status in (S.CONFIRMED, S.WAITLISTED) for r in registrations):
+                return _to_confirmation(request, order)
+            return render(request, "finance/hold_expired.html", context)
+        except PaymentProcessing as exc:
+            return render(request, "finance/pay.html", context | {"notice": exc.message})
+        except GatewayUnavailable as exc:
+            return render(request, "finance/pay.html", context | {"gateway_error": exc.message}, status=503)
+        except Busy:
+            return _busy(request)
+        now = timezone.now()
+        payable = selectors.registrations_payable(order, now=now)
+        expires_at = min(r.expires_at for r in payable) if payable else None
+        context |= {
+            "payment": payment, "client_secret": client_secret, "payable": payable, "expires_at": expires_at,
+            "seconds_left": max(0, int((expires_at - now).total_seconds())) if expires_at else 0,
+            "requires_action": getattr(payment, "intent_status", "") == "requires_action",
+            "return_url": request.build_absolute_uri(reverse("finance:payment-return", args=[order.token])),
+        }
+        return render(request, "finance/pay.html", context)
+
+
+class PayLocalConfirmView(View):
+    """localstripe only (404 with real Stripe): confirm the PaymentIntent with the card the fake
+    Stripe.js tokenized — the step real Stripe.js does itself. Answers JSON for checkout.js."""
+
+    def post(self, request, token):
+        if not gateway.is_local():
+            raise Http404
+        order = _order(token)
+        intent_id = request.POST.get("payment_intent", "")
+        method = request.POST.get("payment_method", "")
+        if not INTENT_ID.match(intent_id) or not PAYMENT_METHOD_ID.match(method):
+            return JsonResponse({"error": "Please check your card details."}, status=400)
+        return_url = reverse("finance:payment-return", args=[order.token]) + f"?payment_intent={intent_id}"
+        try:
+            intent = payment_confirm_local(order=order, payment_intent_id=intent_id, payment_method=method)
+        except PaymentNotFound:
+            return JsonResponse({"error": "This payment has expired. Please reload the page."}, status=404)
+        except GatewayUnavailable as exc:
+            return JsonResponse({"error": exc.message}, status=503)
+        return JsonResponse({"status": intent.status, "return_url": return_url})
+
+
+@method_decorator(never_cache, name="dispatch")
+class PaymentReturnView(View):
+    """Where the browser lands after Stripe.js: record what Stripe says, then go on."""
+
+    def get(self, request, token):
+        order = _order(token)
+        intent_id = request.GET.get("payment_intent", "")
+        if not INTENT_ID.match(intent_id) or not Payment.objects.filter(
+            order=order, provider=Payment.Provider.CARD, reference=intent_id
+        ).exists():
+            raise Http404
+        pay_url = reverse("finance:pay", args=[order.token])
+        try:
+            result = payment_confirm(payment_intent_id=intent_id)
+        except Busy:
+            return _busy(request)
+        except (GatewayUnavailable, AmountMismatch) as exc:
+            messages.error(request, exc.message)
+            return redirect(pay_url)
+        if result.paid:
+            if result.lost:
+                messages.warning(request, "Your payment arrived after your hold ran out and the class had filled, "
+                                          "so we refunded it to your card. We have e-mailed you the details.")
+            return _to_confirmation(request, order)
+        if result.outcome in RETURN_MESSAGES:
+            level, text = RETURN_MESSAGES[result.outcome]
+            messages.add_message(request, level, text)
+        return redirect(pay_url)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class StripeWebhookView(View):
+    """Stripe's webhook: verify the signature on the raw body, record the event id (a repeat is a
+    no-op), and hand PaymentIntent events to the same ``payment_confirm`` as the browser's return.
+    The event row and its effects commit together: a failure (503, Stripe retries) leaves no trace."""
+
+    HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"}
+
+    def post(self, request):
+        try:
+            event = gateway.event_construct(request.body, request.headers.get("Stripe-Signature"))
+        except gateway.WebhookInvalid:
+            log.warning("stripe webhook rejected: signature did not verify")
+            return HttpResponseBadRequest("invalid signature")
+        try:
+            with transaction.atomic(), lock_timeout():
+                try:
+                    with transaction.atomic():
+                        StripeEvent.objects.create(event_id=event.id, type=event.type[:80])
+                except IntegrityError:
+                    log.info("stripe event %s: repeat, ignored", event.id)
+                    return HttpResponse(status=200)
+                if event.type in self.HANDLED:
+                    intent_id = event.data.object.id
+                    try:
+                        result = payment_confirm(payment_intent_id=intent_id)
+                        log.info("stripe event %s (%s): %s", event.id, event.type, result.outcome.value)
+                    except PaymentNotFound:
+                        log.info("stripe event %s: intent %s is not ours", event.id, intent_id)
+                    except AmountMismatch:
+                        log.error("stripe event %s: amount mismatch on %s", event.id, intent_id)
+        except (Busy, GatewayUnavailable) as exc:
+            log.warning("stripe event %s: %s, asking Stripe to retry", event.id, type(exc).__name__)
+            return HttpResponse(status=503)
+        except PaymentError as exc:  # anything else of ours: let Stripe retry later
+            log.error("stripe event %s failed: %s", event.id, type(exc).__name__)
+            return HttpResponse(status=500)
+        return HttpResponse(status=200)
