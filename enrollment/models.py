@@ -131,10 +131,20 @@ class Registration(TimeStampedModel):
     price = models.DecimalField(default=0, **MONEY, help_text="What this seat costs, fixed when it was taken.")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    transferred_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_to", editable=False,
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["course", "status"]), models.Index(fields=["status", "expires_at"])]
+        permissions = [
+            ("desk_register", "Can register patrons at the front desk"),
+            ("override_rules", "Can register after the cutoff or over capacity, with a reason"),
+            ("transfer_registration", "Can transfer a registration to another class"),
+            ("view_roster", "Can see and print class rosters"),
+            ("take_attendance", "Can take attendance"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status__in=["held", "offered"]) | Q(expires_at__isnull=False),
@@ -193,3 +203,23 @@ TRANSITIONS: dict[str, set[str]] = {
     S.CANCELLED: set(),
     S.TRANSFERRED: set(),
 }
+
+
+class Attendance(models.Model):
+    """Whether an attendee came to one meeting, as marked by staff (or later the instructor)."""
+
+    meeting = models.ForeignKey("classes.Meeting", on_delete=models.CASCADE, related_name="attendance")
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="attendance")
+    present = models.BooleanField()
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["meeting__starts_at", "registration_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "registration"], name="attendance_once_per_meeting"),
+        ]
+        verbose_name_plural = "attendance"
+
+    def __str__(self):
+        return f"{'Present' if self.present else 'Absent'} #{self.registration_id} @ meeting {self.meeting_id}"

@@ -30,6 +30,7 @@ class Payment(TimeStampedModel):
     amount = models.DecimalField(**MONEY)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     reference = models.CharField(max_length=120, blank=True, help_text="Stripe PaymentIntent id, check number…")
+    payer = models.CharField(max_length=160, blank=True, help_text="Who wrote the check (desk payments).")
     failure_message = models.CharField(max_length=300, blank=True)
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
@@ -42,6 +43,13 @@ class Payment(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["provider", "reference"], condition=Q(provider="card"), name="payment_card_reference_unique"
             ),
+            models.CheckConstraint(
+                condition=~Q(provider="check") | ~Q(reference=""), name="payment_check_has_number"
+            ),
+        ]
+        permissions = [
+            ("take_offline_payment", "Can take cash and check payments at the desk"),
+            ("view_money_reports", "Can see deposit and income reports"),
         ]
 
     def __str__(self):
@@ -69,6 +77,10 @@ class Refund(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        permissions = [
+            ("issue_refund", "Can refund payments (card, cash and check)"),
+            ("refund_outside_policy", "Can refund outside the refund policy, with a reason"),
+        ]
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self):

@@ -18,6 +18,7 @@ from .seats import (  # noqa: F401
     holds_expire,
     order_place,
     registration_cancel,
+    registration_transfer,
     registrations_confirm_paid,
     waitlist_offer_next,
 )

@@ -156,9 +156,13 @@ def _check_age(course: Course, age: int | None, index: int) -> None:
 def order_place(
     *, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
     join_waitlist: bool = False, channel: str = Order.Channel.ONLINE, actor=None, actor_label: str = "patron",
-    checkout_key: str | None = None,
+    checkout_key: str | None = None, confirm_now: bool = False, override_reason: str = "",
 ) -> PlaceResult:
     """Create an order and hold a seat for every attendee (free seats are confirmed at once).
+
+    The front desk passes ``confirm_now`` (seats are confirmed at once; the payment taken at the
+    desk, maybe partial, is recorded by finance) and, to register after the cutoff or over
+    capacity, an ``override_reason`` that is written to the audit trail.
 
     All or nothing: a rule broken for any attendee raises an ``EnrollmentError`` (with the
     attendee's ``index``) and nothing is written. A full course raises ``CourseFull`` unless
@@ -190,7 +194,11 @@ def order_place(
             course = courses.get(a.course_id)
             if course is None:
                 raise CourseNotOpen("That class is not in the catalog.", index=i)
-            course_check_open(course, now=now, index=i)
+            if override_reason:
+                if course.status not in (Course.Status.OPEN, Course.Status.RUNNING):
+                    raise CourseNotOpen(f"“{course.title}” is {course.get_status_display().lower()}.", index=i)
+            else:
+                course_check_open(course, now=now, index=i)
             _check_age(course, a.age, i)
             if (a.course_id, key) in seen:
                 raise AlreadyRegistered(f"{a.first_name} is listed twice for “{course.title}”.", index=i)
@@ -228,9 +236,15 @@ def order_place(
                 order=order, course=course, attendee_first_name=a.first_name, attendee_last_name=a.last_name,
                 attendee_age=a.age, relationship=a.relationship, attendee_key=key, price=course.fee,
             )
-            if taken[course.pk] < course.capacity and course.pk not in in_line:
+            has_seat = taken[course.pk] < course.capacity and course.pk not in in_line
+            if has_seat or override_reason:
                 taken[course.pk] += 1
-                if course.fee > 0:
+                if confirm_now:
+                    registration.confirmed_at = now
+                    why = "front desk" + (f"; override: {override_reason}" if override_reason else "")
+                    _transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label, reason=why)
+                    result.confirmed.append(registration)
+                elif course.fee > 0:
                     registration.expires_at = now + dt.timedelta(minutes=options.hold_minutes)
                     _transition(registration, S.HELD, now=now, actor=actor, actor_label=actor_label, reason="checkout")
                     result.held.append(registration)
@@ -400,3 +414,57 @@ def registration_cancel(
         if was in (S.HELD, S.CONFIRMED, S.OFFERED):
             waitlist_offer_next(course_id=course_id, now=now)
     return registration
+
+
+def registration_transfer(
+    *, registration_id: int, to_course_id: int, now: dt.datetime | None = None, actor=None,
+    actor_label: str = "staff", reason: str = "", override_reason: str = "",
+) -> tuple[Registration, Registration]:
+    """Move a confirmed registration to another course: a new confirmed registration in the
+    target (at the target's fee) and the old one marked transferred. The price difference is
+    settled by finance from the order's balance. The old course's freed seat goes to its waitlist.
+
+    The target's rules (open, before the cutoff, a free seat, the attendee not already in it)
+    apply unless ``override_reason`` is given. Locks: both courses (ascending id), then the
+    registration.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(), lock_timeout():
+        from_course_id = Registration.objects.values_list("course_id", flat=True).get(pk=registration_id)
+        if from_course_id == to_course_id:
+            raise EnrollmentError("Choose a different class to transfer to.", field="to_course")
+        courses = _lock_courses([from_course_id, to_course_id])
+        target = courses.get(to_course_id)
+        if target is None:
+            raise CourseNotOpen("That class does not exist.", field="to_course")
+        qs = Registration.objects.select_related("order")
+        old = (qs.select_for_update(of=("self",)) if LOCKING else qs).get(pk=registration_id)
+        old.course = courses[from_course_id]
+        if old.status != S.CONFIRMED:
+            raise InvalidTransition("Only a confirmed registration can be transferred.")
+        if override_reason:
+            if target.status not in (Course.Status.OPEN, Course.Status.RUNNING):
+                raise CourseNotOpen(f"“{target.title}” is {target.get_status_display().lower()}.", field="to_course")
+        else:
+            course_check_open(target, now=now)
+            in_line = Registration.objects.filter(course_id=to_course_id, status=S.WAITLISTED).exists()
+            if seats_taken(to_course_id, now=now) >= target.capacity or in_line:
+                raise CourseFull(f"“{target.title}” is full.", field="to_course")
+        if Registration.objects.filter(
+            course_id=to_course_id, attendee_key=old.attendee_key, status__in=Registration.ACTIVE
+        ).exists():
+            raise AlreadyRegistered(f"{old.attendee_name} is already registered for “{target.title}”.", field="to_course")
+        why = reason or "transfer"
+        if override_reason:
+            why += f"; override: {override_reason}"
+        new = Registration(
+            order=old.order, course=target, attendee_first_name=old.attendee_first_name,
+            attendee_last_name=old.attendee_last_name, attendee_age=old.attendee_age,
+            relationship=old.relationship, attendee_key=old.attendee_key, price=target.fee, confirmed_at=now,
+            transferred_from=old,
+        )
+        _transition(new, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label, reason=f"{why} from “{old.course}”")
+        _transition(old, S.TRANSFERRED, now=now, actor=actor, actor_label=actor_label, reason=f"{why} to “{target}”")
+        messages.queue_confirmation(old.order, [new])
+        waitlist_offer_next(course_id=from_course_id, now=now)
+    return old, new

@@ -1,0 +1,62 @@
+"""The staff roles of the back office, as Django groups (made by a migration, kept in step by
+``roles_sync``). Patrons and instructors have no staff account and never reach the back office.
+
+- Program coordinator: everything.
+- Front desk: desk registrations, cash and check, rosters, attendance; no refunds, no money reports.
+- Finance: payments, refunds, the deposit report.
+"""
+
+COORDINATOR = "Program coordinator"
+FRONT_DESK = "Front desk"
+FINANCE = "Finance"
+
+ALL_APPS = ("core", "instructors", "classes", "enrollment", "finance", "auth")
+
+#: (app label, codename) of each role's permissions; the coordinator gets every permission of ALL_APPS.
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
+    FRONT_DESK: [
+        ("enrollment", "desk_register"),
+        ("enrollment", "override_rules"),
+        ("enrollment", "view_roster"),
+        ("enrollment", "take_attendance"),
+        ("enrollment", "view_order"),
+        ("enrollment", "view_registration"),
+        ("enrollment", "change_registration"),
+        ("enrollment", "view_attendance"),
+        ("enrollment", "add_attendance"),
+        ("enrollment", "change_attendance"),
+        ("finance", "take_offline_payment"),
+        ("classes", "view_semester"),
+        ("classes", "view_category"),
+        ("classes", "view_venue"),
+        ("classes", "view_course"),
+        ("classes", "view_meeting"),
+        ("instructors", "view_instructor"),
+    ],
+    FINANCE: [
+        ("finance", "view_payment"),
+        ("finance", "take_offline_payment"),
+        ("finance", "view_money_reports"),
+        ("finance", "view_refund"),
+        ("finance", "change_refund"),
+        ("finance", "issue_refund"),
+        ("finance", "view_stripeevent"),
+        ("enrollment", "view_order"),
+        ("enrollment", "view_registration"),
+        ("classes", "view_semester"),
+        ("classes", "view_course"),
+    ],
+}
+
+
+def roles_sync(group_model, permission_model) -> None:
+    """Create the role groups and set their permissions exactly (works with the historical
+    models of a migration as well as the real ones)."""
+    coordinator, _ = group_model.objects.get_or_create(name=COORDINATOR)
+    coordinator.permissions.set(permission_model.objects.filter(content_type__app_label__in=ALL_APPS))
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        wanted = [
+            permission_model.objects.get(content_type__app_label=app, codename=codename) for app, codename in perms
+        ]
+        group.permissions.set(wanted)
