@@ -38,7 +38,8 @@ lint: install
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-only-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz \
-	  ALLOWED_HOSTS=classes.library.example $(BIN)/python manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=classes.library.example SITE_URL=https://classes.library.example \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean-demo:
 	rm -rf var/db.sqlite3 var/broker var/mail var/celerybeat-schedule*

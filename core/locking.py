@@ -3,7 +3,7 @@
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 
 class Busy(Exception):
@@ -32,3 +32,16 @@ def lock_timeout(ms: int | None = None):
 def lock_rows(queryset):
     """Lock the rows of ``queryset`` in ascending id order (so two lockers never deadlock)."""
     return list(queryset.select_for_update().order_by("pk"))
+
+
+@contextmanager
+def locked_atomic(ms: int | None = None):
+    """``transaction.atomic()`` with a short lock timeout, where *any* lock wait that runs out —
+    including SQLite's write lock taken when the transaction opens — raises :class:`Busy`."""
+    try:
+        with transaction.atomic(), lock_timeout(ms):
+            yield
+    except OperationalError as exc:
+        if "lock" in str(exc).lower():
+            raise Busy("busy, please try again") from exc
+        raise

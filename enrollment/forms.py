@@ -204,7 +204,7 @@ class ClassForm(forms.Form):
             fee = Decimal(self.posted("fee"))
         except InvalidOperation:
             fee = None
-        if fee != self.course.fee:
+        if fee is None or not fee.is_finite() or fee != self.course.fee:
             raise ValidationError(
                 f"The fee for this class is ${self.course.fee:,.2f}. Please review your order and submit it again."
             )

@@ -89,6 +89,8 @@ class PayView(View):
             return render(request, "finance/pay.html", context | {"notice": exc.message})
         except GatewayUnavailable as exc:
             return render(request, "finance/pay.html", context | {"gateway_error": exc.message}, status=503)
+        except PaymentError as exc:  # e.g. an amount Stripe reports that does not match: staff look at it
+            return render(request, "finance/pay.html", context | {"gateway_error": exc.message}, status=409)
         except Busy:
             return _busy(request)
         now = timezone.now()

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from classes.models import Course
 from classes.schedule import local
-from core.locking import lock_timeout
+from core.locking import locked_atomic
 
 from .. import messages
 from ..models import TRANSITIONS, EnrollmentOptions, Order, Registration, RegistrationEvent
@@ -186,7 +186,7 @@ def order_place(
         placed = Order.objects.filter(checkout_key=checkout_key).values_list("token", flat=True).first()
         if placed:
             raise DuplicateCheckout("This checkout was already placed.", order_token=placed)
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         courses = _lock_courses(a.course_id for a in attendees)
         freed = _expire_stale(courses, now=now)
         seen: set[tuple[int, str]] = set()
@@ -245,7 +245,11 @@ def order_place(
                     _transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label, reason=why)
                     result.confirmed.append(registration)
                 elif course.fee > 0:
-                    registration.expires_at = now + dt.timedelta(minutes=options.hold_minutes)
+                    # A hold never outlives the cutoff: a payment after it would land on a course
+                    # the week-out run may already have decided.
+                    hold_end = now + dt.timedelta(minutes=options.hold_minutes)
+                    closes = course.registration_closes_at
+                    registration.expires_at = min(hold_end, closes) if closes and not override_reason else hold_end
                     _transition(registration, S.HELD, now=now, actor=actor, actor_label=actor_label, reason="checkout")
                     result.held.append(registration)
                 else:
@@ -299,18 +303,28 @@ def registrations_confirm_paid(
     now = now or timezone.now()
     confirmed: list[Registration] = []
     lost: list[Registration] = []
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         rows = list(Registration.objects.filter(pk__in=registration_ids).order_by("pk"))
         courses = _lock_courses(r.course_id for r in rows)
         qs = Registration.objects.filter(pk__in=registration_ids).select_related("order").order_by("pk")
         rows = list(qs.select_for_update(of=("self",)) if LOCKING else qs)
         for registration in rows:
-            registration.course = courses[registration.course_id]
+            course = registration.course = courses[registration.course_id]
             if registration.status == S.CONFIRMED:
                 continue
-            in_time = registration.status in (S.HELD, S.OFFERED) and registration.expires_at > now
-            seat_free = seats_taken(registration.course_id, now=now) < registration.course.capacity
-            if registration.status in (S.HELD, S.OFFERED, S.EXPIRED) and (in_time or seat_free):
+            course_open = course.status == Course.Status.OPEN and not course.is_past_cutoff(now)
+            in_time = course_open and registration.status in (S.HELD, S.OFFERED) and registration.expires_at > now
+            # After its hold ran out, a registration gets a seat only if one is free, nobody is
+            # waiting in line for it, and the attendee has not registered again meanwhile.
+            late_ok = (
+                course_open
+                and seats_taken(course.pk, now=now) < course.capacity
+                and not Registration.objects.filter(course_id=course.pk, status=S.WAITLISTED).exists()
+                and not Registration.objects.filter(
+                    course_id=course.pk, attendee_key=registration.attendee_key, status__in=Registration.ACTIVE
+                ).exclude(pk=registration.pk).exists()
+            )
+            if registration.status in (S.HELD, S.OFFERED, S.EXPIRED) and (in_time or (not in_time and late_ok)):
                 registration.confirmed_at = now
                 registration.expires_at = None
                 _transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
@@ -320,7 +334,7 @@ def registrations_confirm_paid(
             else:
                 if registration.status in (S.HELD, S.OFFERED):
                     _transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=actor_label,
-                                reason="paid after the hold ran out; no seat left")
+                                reason="paid after the hold ran out; no seat for it")
                 lost.append(registration)
         by_order: dict[int, list[Registration]] = {}
         for registration in confirmed:
@@ -339,7 +353,7 @@ def waitlist_offer_next(*, course_id: int, now: dt.datetime | None = None) -> li
     now = now or timezone.now()
     offered: list[Registration] = []
     options = EnrollmentOptions.current()
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         course = _lock_courses([course_id]).get(course_id)
         if course is None or course.status != Course.Status.OPEN or course.registration_closes_at is None:
             return offered
@@ -369,7 +383,7 @@ def holds_expire(*, now: dt.datetime | None = None) -> int:
     )
     released = 0
     for course_id in sorted(set(due)):
-        with transaction.atomic(), lock_timeout():
+        with locked_atomic():
             _lock_courses([course_id])
             qs = Registration.objects.filter(course_id=course_id, status__in=[S.HELD, S.OFFERED], expires_at__lte=now)
             qs = qs.select_related("order", "course")
@@ -395,7 +409,7 @@ def registration_cancel(
     Locks: the course row, then the registration.
     """
     now = now or timezone.now()
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         course_id = Registration.objects.values_list("course_id", flat=True).get(pk=registration_id)
         courses = _lock_courses([course_id])
         qs = Registration.objects.select_related("order")
@@ -429,7 +443,7 @@ def registration_transfer(
     registration.
     """
     now = now or timezone.now()
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         from_course_id = Registration.objects.values_list("course_id", flat=True).get(pk=registration_id)
         if from_course_id == to_course_id:
             raise EnrollmentError("Choose a different class to transfer to.", field="to_course")

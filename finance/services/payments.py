@@ -19,7 +19,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from core.locking import lock_timeout
+from core.locking import locked_atomic
 from core.money import ZERO, to_cents
 from enrollment.models import Order, Registration
 from enrollment.services import registrations_confirm_paid
@@ -91,7 +91,7 @@ def payment_start(*, order: Order, now: dt.datetime | None = None) -> tuple[Paym
     gateway.local_webhook_register()
     paid_meanwhile: list[str] = []
     result = None
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
         due = selectors.registrations_payable(order, now=now)
         ids = [r.pk for r in due]
@@ -151,7 +151,7 @@ def payment_confirm(*, payment_intent_id: str, now: dt.datetime | None = None) -
     row: already succeeded → returns at once, changing nothing. Succeeded on Stripe (and the
     amount matches) → the payment succeeds and its registrations are confirmed
     (``registrations_confirm_paid``, which queues the confirmation e-mail); a registration whose
-    hold ran out while its course filled is *lost*: a refund row ``lost:<registration id>`` is
+    hold ran out while its course filled is *lost*: a refund row ``lost:<payment id>:<registration id>`` is
     written in the same transaction, the Stripe refund is made after commit (the dedupe key is
     the idempotency key, and an existing Stripe refund with that key is adopted), and the buyer is
     told (``seat_lost_refunded``). A registration confirmed meanwhile by another payment gets
@@ -164,7 +164,7 @@ def payment_confirm(*, payment_intent_id: str, now: dt.datetime | None = None) -
     """
     now = now or timezone.now()
     intent = gateway.intent_retrieve(payment_intent_id)
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",)).select_related("order")
             .filter(provider=Payment.Provider.CARD, reference=payment_intent_id).first()
@@ -193,7 +193,7 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
     for registration in lost:
         refund = refund_create_once(
             payment=payment, registration=registration, amount=shares.get(registration.pk, ZERO),
-            key=f"lost:{registration.pk}",
+            key=f"lost:{payment.pk}:{registration.pk}",
             reason="Paid after the hold ran out, and the class had filled: refunded automatically.",
         )
         if refund:

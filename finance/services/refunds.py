@@ -1,7 +1,7 @@
 """Refunds: owed money goes back exactly once.
 
 A refund is a row with a unique ``dedupe_key`` naming its cause (``cancel:<registration id>``,
-``lost:<registration id>``, ``duplicate:<payment id>:<registration id>``), written in the
+``lost:<payment id>:<registration id>``, ``duplicate:<payment id>:<registration id>``), written in the
 transaction that decides it. Card refunds are then made on Stripe by ``refund_issue`` under a
 lock on that row, with the dedupe key as Stripe's idempotency key and in the refund's metadata
 (an earlier Stripe refund with that key is adopted, never repeated). Cash and check refunds wait
@@ -16,7 +16,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.locking import Busy, lock_timeout
+from core.locking import Busy, locked_atomic
 from core.money import to_cents
 from enrollment.models import Registration
 from enrollment.selectors import refund_due
@@ -64,7 +64,7 @@ def refund_issue(*, refund_id: int, now: dt.datetime | None = None) -> Refund:
     refund is marked failed for staff. Cash, check and done refunds are returned unchanged.
     """
     now = now or timezone.now()
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         refund = Refund.objects.select_for_update(of=("self",)).select_related("payment", "payment__order").get(
             pk=refund_id
         )
@@ -122,7 +122,7 @@ def refunds_settle(*, registration_id: int, reason: str = "", actor=None, now: d
     """
     now = now or timezone.now()
     created: list[Refund] = []
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         registration = (
             Registration.objects.select_for_update(of=("self",)).select_related("course", "order")
             .get(pk=registration_id)
@@ -159,7 +159,7 @@ def refund_mark_issued(*, refund_id: int, reference: str, actor=None, now: dt.da
     number (or a note) and tell the patron. Card refunds are made by Stripe, not here.
     Locks: the refund row."""
     now = now or timezone.now()
-    with transaction.atomic(), lock_timeout():
+    with locked_atomic():
         refund = Refund.objects.select_for_update(of=("self",)).select_related("payment").get(pk=refund_id)
         if refund.payment.provider == Payment.Provider.CARD:
             raise PaymentError("Card refunds are made through Stripe.")

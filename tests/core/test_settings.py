@@ -17,6 +17,7 @@ def test_deploy_check_passes_with_production_settings():
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="deploy-check-" + "x7Q" * 20,
         ALLOWED_HOSTS="classes.library.example",
+        SITE_URL="https://classes.library.example",
         PYTHONWARNINGS="error",
     )
     result = subprocess.run(
@@ -29,7 +30,8 @@ def test_deploy_check_passes_with_production_settings():
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="classes.library.example")
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="classes.library.example",
+               SITE_URL="https://classes.library.example")
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
