@@ -29,8 +29,19 @@ from . import notices
 log = logging.getLogger(__name__)
 
 R = Refund.Status
-#: Stripe calls for one card refund before it is left to staff as failed.
-MAX_ATTEMPTS = 8
+#: Stripe calls for one card refund before it is left to staff as failed. With the backoff below
+#: (5 min, 10 min, … capped at 6 h between tries) that is about three days of a Stripe outage.
+MAX_ATTEMPTS = 16
+BACKOFF_FIRST = dt.timedelta(minutes=5)
+BACKOFF_MAX = dt.timedelta(hours=6)
+
+
+def _retry_due(refund: Refund, now: dt.datetime) -> bool:
+    """A refund whose last Stripe call failed is retried after a growing pause."""
+    if refund.attempts == 0:
+        return True
+    pause = min(BACKOFF_FIRST * 2 ** (refund.attempts - 1), BACKOFF_MAX)
+    return refund.updated_at + pause <= now
 #: The sweep leaves a new card refund to the call right after its commit this long.
 SWEEP_GRACE = dt.timedelta(minutes=2)
 #: The sweep looks for unsettled cancellations this far back.
@@ -180,7 +191,9 @@ def refunds_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     each step takes its row's lock and re-reads it."""
     now = now or timezone.now()
     counts = {"retried": 0, "issued": 0, "settled": 0}
-    for refund_id in selectors.refunds_to_retry(max_attempts=MAX_ATTEMPTS, created_before=now - SWEEP_GRACE):
+    candidates = selectors.refunds_to_retry(max_attempts=MAX_ATTEMPTS, created_before=now - SWEEP_GRACE)
+    due = {r.pk for r in Refund.objects.filter(pk__in=candidates) if _retry_due(r, now)}
+    for refund_id in (pk for pk in candidates if pk in due):
         try:
             refund = refund_issue(refund_id=refund_id, now=now)
         except Busy:

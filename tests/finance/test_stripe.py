@@ -329,6 +329,7 @@ def test_a_refund_whose_stripe_call_failed_is_retried_by_the_sweep(
     assert refund.status == Refund.Status.PENDING and refund.attempts == 1 and refund.last_error
     assert browser.server.refunds(payment.reference) == []
     settings.STRIPE_API_BASE = browser.server.base_url
+    assert services.refunds_sweep(now=timezone.now() + dt.timedelta(minutes=3))["retried"] == 0  # backing off
     counts = services.refunds_sweep(now=timezone.now() + dt.timedelta(minutes=10))
     assert counts["issued"] == 1
     refund.refresh_from_db()
