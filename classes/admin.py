@@ -14,6 +14,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Min, Prefetch
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
@@ -160,7 +161,7 @@ class CourseAdmin(admin.ModelAdmin):
     inlines = (MeetingInline,)
     list_display = (
         "title", "semester", "category", "instructor", "venue", "first_meeting", "capacity", "minimum",
-        "fee", "suggested_fee", "status",
+        "fee", "suggested_fee", "status", "roster_link",
     )
     list_filter = ("semester", "category", "audience", "status", "venue", "instructor__pay_basis")
     list_select_related = ("semester", "category", "instructor", "venue")
@@ -204,6 +205,17 @@ class CourseAdmin(admin.ModelAdmin):
     def suggested_fee(self, obj):
         budget = getattr(obj, "admin_budget", None) or course_budget(obj)
         return _dollars(budget.suggested_fee)
+
+    @admin.display(description="Roster")
+    def roster_link(self, obj):
+        return format_html('<a href="{}">Roster</a>', reverse("rosters:course", args=[obj.pk]))
+
+    def get_list_display(self, request):
+        """The roster column only for staff who may see rosters (``enrollment.view_roster``)."""
+        columns = super().get_list_display(request)
+        return columns if request.user.has_perm("enrollment.view_roster") else tuple(
+            c for c in columns if c != "roster_link"
+        )
 
     # --- the budget panel -----------------------------------------------------------------
     @admin.display(description="Budget")

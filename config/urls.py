@@ -6,6 +6,9 @@ admin.site.site_title = "Library Classes back office"
 admin.site.index_title = "Program administration"
 
 urlpatterns = [
+    path("staff/rosters/", include("enrollment.roster_urls")),
+    path("staff/desk/", include("enrollment.staff_urls")),
+    path("staff/money/", include("finance.staff_urls")),
     path("staff/", admin.site.urls),
     path("", include("classes.urls")),
     path("", include("enrollment.urls")),

@@ -4,10 +4,12 @@ choices, and orders and registrations (read-mostly).
 A registration's status, its course and its expiry change only through the services of
 ``enrollment.services`` (ARCHITECTURE §3–4: one door for seats, an audit row for every status
 change), so they are read-only here, and orders and registrations are not added or deleted in the
-admin. Staff may correct an attendee's name. Each registration shows its audit trail.
+admin. Staff may correct an attendee's name. Each registration shows its audit trail: its status
+changes, and its payments and refunds with who and when.
 """
 
 from django.contrib import admin
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -143,6 +145,64 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.display(description="Semester", ordering="course__semester__starts_on")
     def course_semester(self, obj):
         return obj.course.semester
+
+    # --- the money trail: payments and refunds, with who and when (read-only) -----------------
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Below the history: every payment covering this registration (a payment may cover
+        several registrations of the order) and every refund of it, with who and when.
+        Shown to everyone who may see the registration; the links to the payment and refund
+        pages only to those who may open them."""
+        if obj is not None and obj.pk:
+            context["registration_payments"] = (
+                obj.payments.select_related("taken_by").annotate(covers=Count("registrations"))
+                .order_by("created_at", "pk")
+            )
+            context["registration_refunds"] = (
+                obj.refunds.select_related("payment", "issued_by").order_by("created_at", "pk")
+            )
+            context["money_trail"] = True
+            context["can_open_payments"] = request.user.has_perm("finance.view_payment")
+            context["can_open_refunds"] = request.user.has_perm("finance.view_refund")
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class RegistrationNameForm(base):
+            def clean(self):
+                data = super().clean()
+                from .services.seats import attendee_key
+
+                reg = self.instance
+                if reg.pk and data.get("attendee_first_name") and data.get("attendee_last_name"):
+                    key = attendee_key(first_name=data["attendee_first_name"], last_name=data["attendee_last_name"],
+                                       email=reg.order.email, phone=reg.order.phone)
+                    clash = Registration.objects.filter(
+                        course_id=reg.course_id, attendee_key=key, status__in=Registration.ACTIVE
+                    ).exclude(pk=reg.pk)
+                    if reg.status in Registration.ACTIVE and clash.exists():
+                        self.add_error("attendee_first_name", "This buyer already registered someone of that name in this class.")
+                return data
+
+        return RegistrationNameForm
+
+    def save_model(self, request, obj, form, change):
+        """Only the attendee's name can be corrected here. Save just those fields (and the
+        identity key they make), under the row lock, so a payment or expiry that lands meanwhile
+        is never overwritten with what this page read."""
+        from django.db import transaction
+
+        from .services.seats import attendee_key
+
+        with transaction.atomic():
+            current = Registration.objects.select_for_update().select_related("order").get(pk=obj.pk)
+            current.attendee_first_name = obj.attendee_first_name
+            current.attendee_last_name = obj.attendee_last_name
+            current.attendee_key = attendee_key(
+                first_name=obj.attendee_first_name, last_name=obj.attendee_last_name,
+                email=current.order.email, phone=current.order.phone,
+            )
+            current.save(update_fields=["attendee_first_name", "attendee_last_name", "attendee_key", "updated_at"])
 
     def has_add_permission(self, request):
         return False  # seats are taken through the seat service (checkout, front desk), not here

@@ -2,12 +2,16 @@
 
 Money moves only through ``finance.services``: card payments and refunds through Stripe, so
 nothing here changes an amount or a status by hand. The one staff step is "mark issued" for a
-cash or check refund, which records the refund check number (``refund_mark_issued``).
+cash or check refund, which records the refund check number (``refund_mark_issued``). A
+payment's page links each of its registrations to the refund and transfer pages of
+``finance.staff_views`` (/staff/money/); the refunds list links to "Refunds to issue".
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from .errors import PaymentError
 from .forms import RefundIssuedFormSet
@@ -47,15 +51,28 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "order", "provider", "amount", "status", "reference", "created_at", "succeeded_at")
+    list_display = ("__str__", "order", "provider", "amount", "status", "reference", "payer", "taken_by", "created_at",
+                    "succeeded_at")
     list_filter = ("provider", "status", "created_at")
-    list_select_related = ("order",)
-    search_fields = ("reference", "order__id")
+    list_select_related = ("order", "taken_by")
+    search_fields = ("reference", "order__id", "payer")
     date_hierarchy = "created_at"
-    fields = ("order", "provider", "amount", "status", "reference", "failure_message", "registrations", "taken_by",
-              "created_at", "succeeded_at")
+    fields = ("order", "provider", "amount", "status", "reference", "payer", "failure_message", "registrations",
+              "refund_or_transfer", "taken_by", "created_at", "succeeded_at")
     readonly_fields = fields
     inlines = [RefundInline]
+
+    @admin.display(description="Refund or transfer")
+    def refund_or_transfer(self, obj):
+        registrations = obj.registrations.select_related("course").order_by("pk") if obj and obj.pk else []
+        if not registrations:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", '<li>{} — {} ({}): <a href="{}">Refund…</a> · <a href="{}">Transfer…</a></li>',
+            ((r.attendee_name, r.course.title, r.get_status_display(),
+              reverse("money:refund-create", args=[r.pk]), reverse("money:registration-transfer", args=[r.pk]))
+             for r in registrations),
+        ))
 
 
 @admin.register(Refund)
@@ -70,6 +87,7 @@ class RefundAdmin(ReadOnlyAdmin):
               "attempts", "last_error", "created_at", "done_at")
     readonly_fields = fields
     actions = ["mark_issued"]
+    change_list_template = "staff/money/refund_change_list.html"
 
     @admin.display(description="Paid by", ordering="payment__provider")
     def payment_provider(self, obj):

@@ -2,6 +2,11 @@
 
 A payment may cover several registrations; its money is attributed to them by their prices
 (exactly the price each when the payment is their sum, which is every online payment).
+
+A transfer moves the money with the seat: ``finance.services.staff.transfer_settle`` adds the new
+registration to the old one's payments, and the old one's share then belongs to the new one
+(``payment_shares``); refunds made for the old one count against the new one too
+(``registration_refunded``).
 """
 
 import datetime as dt
@@ -31,22 +36,32 @@ def order_registrations(order: Order) -> list[Registration]:
 
 
 def payment_shares(payment: Payment) -> dict[int, Decimal]:
-    """How much of ``payment`` belongs to each of its registrations (by price; cents add up)."""
+    """How much of ``payment`` belongs to each of its registrations (by price; cents add up).
+
+    The split is over the registrations the payment was made for; a registration transferred to
+    another one that this payment also covers hands its share on (to the end of the chain), and
+    keeps nothing."""
     registrations = sorted(payment.registrations.all(), key=lambda r: r.pk)
     if not registrations:
         return {}
-    total_price = sum((r.price for r in registrations), ZERO)
-    shares: dict[int, Decimal] = {}
+    ids = {r.pk for r in registrations}
+    successor = {r.transferred_from_id: r.pk for r in registrations if r.transferred_from_id in ids}
+    paid_for = [r for r in registrations if r.transferred_from_id not in ids]
+    total_price = sum((r.price for r in paid_for), ZERO)
+    shares: dict[int, Decimal] = {r.pk: ZERO for r in registrations}
     left = payment.amount
-    for i, registration in enumerate(registrations):
-        if i == len(registrations) - 1:
+    for i, registration in enumerate(paid_for):
+        if i == len(paid_for) - 1:
             share = left
         elif total_price > 0:
             share = round_cents(payment.amount * registration.price / total_price)
         else:
-            share = round_cents(payment.amount / len(registrations))
+            share = round_cents(payment.amount / len(paid_for))
         share = min(share, left)
-        shares[registration.pk] = share
+        holder = registration.pk
+        while holder in successor:
+            holder = successor[holder]
+        shares[holder] += share
         left -= share
     return shares
 
@@ -68,10 +83,21 @@ def registration_paid(registration: Registration, *, exclude_payment_id: int | N
                ZERO)
 
 
+def registration_lineage(registration: Registration) -> list[int]:
+    """The registration's id and those of the registrations it was transferred from, newest first."""
+    ids = [registration.pk]
+    previous = registration.transferred_from_id
+    while previous is not None and previous not in ids:
+        ids.append(previous)
+        previous = Registration.objects.filter(pk=previous).values_list("transferred_from_id", flat=True).first()
+    return ids
+
+
 def registration_refunded(registration: Registration, *, payment_id: int | None = None, cause: str = "") -> Decimal:
-    """Refunds made or owed for a registration (to issue, done, or failed and left to staff);
-    only those of one payment, or of one cause (the dedupe key's prefix, e.g. ``"cancel"``)."""
-    qs = Refund.objects.filter(registration=registration)
+    """Refunds made or owed for a registration (to issue, done, or failed and left to staff),
+    including those made before it was transferred (its money came with it); only those of one
+    payment, or of one cause (the dedupe key's prefix, e.g. ``"cancel"``)."""
+    qs = Refund.objects.filter(registration_id__in=registration_lineage(registration))
     if payment_id is not None:
         qs = qs.filter(payment_id=payment_id)
     if cause:

@@ -10,3 +10,12 @@ def refunds_sweep() -> None:
     """Periodic: retry card refunds whose Stripe call failed, and settle cancelled, paid
     registrations that were never settled (``finance.services.refunds_sweep``)."""
     services.refunds_sweep()
+
+
+@shared_task(name="finance.transfers_sweep", ignore_result=True)
+def transfers_sweep() -> None:
+    """Periodic: settle the money of transfers whose settlement did not run
+    (``finance.services.staff.transfers_sweep``)."""
+    from .services.staff import transfers_sweep as sweep
+
+    sweep()

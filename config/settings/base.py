@@ -154,6 +154,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "holds-expire": {"task": "enrollment.holds_expire", "schedule": 60.0},
     # Retry card refunds whose Stripe call failed; settle cancellations never settled.
     "refunds-sweep": {"task": "finance.refunds_sweep", "schedule": 300.0},
+    # Settle the price difference of transfers whose settlement did not run.
+    "transfers-sweep": {"task": "finance.transfers_sweep", "schedule": 300.0},
 }
 
 # --- Outbox delivery (core.outbox) ------------------------------------------------------------

@@ -71,3 +71,25 @@ def test_a_late_payment_with_a_free_seat_and_nobody_waiting_is_confirmed(now):
     later = held.expires_at + dt.timedelta(minutes=10)
     confirmed, lost = registrations_confirm_paid(registration_ids=[held.pk], now=later)
     assert [r.pk for r in confirmed] == [held.pk] and lost == []
+
+
+def test_correcting_a_name_in_the_back_office_keeps_the_status_and_refuses_a_duplicate(staff_client, now):
+    from django.urls import reverse
+
+    course = course_with_meetings(capacity=5)
+    held = _held(course, now)
+    other = _held(course, now, first="Sam")
+    url = reverse("admin:enrollment_registration_change", args=[held.pk])
+    # Meanwhile the payment confirms the seat; the page still holds what it read before.
+    registrations_confirm_paid(registration_ids=[held.pk], now=now)
+    response = staff_client.post(url, {"attendee_first_name": "Alexandra", "attendee_last_name": "Reader"})
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert (held.attendee_first_name, held.status) == ("Alexandra", S.CONFIRMED)
+    assert held.attendee_key.startswith("alexandra reader|")
+    response = staff_client.post(reverse("admin:enrollment_registration_change", args=[other.pk]),
+                                 {"attendee_first_name": "Alexandra", "attendee_last_name": "Reader"})
+    assert response.status_code == 200
+    assert "already registered someone of that name" in response.content.decode()
+    other.refresh_from_db()
+    assert other.attendee_first_name == "Sam"

@@ -1,0 +1,24 @@
+"""The money pages of the back office, under /staff/money/ (``config.urls``, before the admin's
+own URLs). Every view goes through ``admin.site.admin_view``: staff only, anyone else is sent to
+the back-office login; each view answers 403 to staff without its permission."""
+
+from django.contrib import admin
+from django.urls import path
+
+from enrollment.transfer_views import RegistrationTransferView
+
+from . import staff_views
+
+app_name = "money"
+
+
+def _staff(view_class):
+    return admin.site.admin_view(view_class.as_view())
+
+
+urlpatterns = [
+    path("registrations/<int:pk>/refund/", _staff(staff_views.RefundCreateView), name="refund-create"),
+    path("registrations/<int:pk>/transfer/", _staff(RegistrationTransferView), name="registration-transfer"),
+    path("refunds/to-issue/", _staff(staff_views.RefundsToIssueView), name="refunds-to-issue"),
+    path("deposits/", _staff(staff_views.DepositReportView), name="deposit-report"),
+]
