@@ -113,6 +113,10 @@ class Venue(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0"))], **MONEY,
     )
     contact = models.CharField("Venue contact", max_length=200, blank=True, help_text="Staff only.")
+    map_image = models.ImageField(
+        upload_to="venues/maps/", blank=True,
+        help_text="A map of the venue and its parking, embedded in reminders (no map service is called).",
+    )
 
     class Meta:
         ordering = ["kind", "name"]

@@ -25,6 +25,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("enrollment", "view_attendance"),
         ("enrollment", "add_attendance"),
         ("enrollment", "change_attendance"),
+        ("enrollment", "view_calllistentry"),
+        ("enrollment", "change_calllistentry"),
+        ("enrollment", "view_coursedecision"),
         ("finance", "take_offline_payment"),
         ("classes", "view_semester"),
         ("classes", "view_category"),
@@ -56,7 +59,7 @@ def roles_sync(group_model, permission_model) -> None:
     coordinator.permissions.set(permission_model.objects.filter(content_type__app_label__in=ALL_APPS))
     for name, perms in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=name)
-        wanted = [
-            permission_model.objects.get(content_type__app_label=app, codename=codename) for app, codename in perms
-        ]
-        group.permissions.set(wanted)
+        query = permission_model.objects.none()
+        for app, codename in perms:
+            query |= permission_model.objects.filter(content_type__app_label=app, codename=codename)
+        group.permissions.set(query)

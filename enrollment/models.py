@@ -29,6 +29,10 @@ class EnrollmentOptions(models.Model):
         "Waitlist offer (hours)", default=48, validators=[MinValueValidator(1), MaxValueValidator(336)],
         help_text="How long a patron offered a seat from the waitlist has to claim it.",
     )
+    nudge_days = models.PositiveSmallIntegerField(
+        "Low-enrollment nudge (days before the cutoff)", default=3, validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="A course still below its minimum this many days before its cutoff asks its registrants to help.",
+    )
     link_days = models.PositiveSmallIntegerField(
         "“My registrations” link valid (days)", default=180, validators=[MinValueValidator(1), MaxValueValidator(730)],
     )
@@ -223,3 +227,64 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{'Present' if self.present else 'Absent'} #{self.registration_id} @ meeting {self.meeting_id}"
+
+
+class CourseDecision(models.Model):
+    """The week-out decision of a course: it runs or it is cancelled. One per course, ever —
+    the unique course makes a second decision (two runs at once, a retry) impossible."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Runs"
+        CANCELLED = "cancelled", "Cancelled"
+
+    course = models.OneToOneField(Course, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    decided_at = models.DateTimeField()
+    confirmed_count = models.PositiveIntegerField()
+    minimum = models.PositiveIntegerField()
+    automatic = models.BooleanField(default=True, help_text="Made by the week-out run (not by staff).")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    #: The follow-up work (messages, refunds, closing holds and the waitlist) is done and checked.
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self):
+        return f"{self.course}: {self.get_outcome_display()}"
+
+
+class CallListEntry(TimeStampedModel):
+    """A registrant without e-mail who must be phoned about a decided course."""
+
+    class Topic(models.TextChoices):
+        REMINDER = "reminder", "Reminder: the class runs"
+        CANCELLATION = "cancellation", "The class is cancelled"
+        NUDGE = "nudge", "The class needs more people to run"
+
+    class Outcome(models.TextChoices):
+        NOT_CALLED = "", "Not called yet"
+        SPOKE = "spoke", "Spoke with them"
+        MESSAGE = "message", "Left a message"
+        NO_ANSWER = "no_answer", "No answer"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="calls")
+    topic = models.CharField(max_length=12, choices=Topic.choices)
+    script = models.TextField(help_text="What to tell them.")
+    called_at = models.DateTimeField(null=True, blank=True)
+    called_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, default="")
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["called_at", "created_at"]
+        verbose_name = "call list entry"
+        verbose_name_plural = "call list"
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "topic"], name="call_once_per_topic"),
+        ]
+
+    def __str__(self):
+        return f"Call about #{self.registration_id} ({self.get_topic_display()})"
