@@ -48,11 +48,14 @@ def refund_due(registration: Registration) -> Decimal:
     - cancelled after the cutoff: nothing;
     - anything else (still active, never confirmed, expired): nothing.
 
-    Refunds for a course the program cancels, or outside policy, are decided by staff and the
-    week-out run and recorded with their own reason.
+    - the course was cancelled by the program (the week-out run or staff): the full price.
+
+    Refunds outside policy are decided by staff and recorded with their own reason.
     """
     if registration.status != S.CANCELLED or registration.confirmed_at is None or registration.cancelled_at is None:
         return Decimal("0.00")
+    if registration.course.status == registration.course.Status.CANCELLED:
+        return registration.price  # the program cancelled the class: everyone gets everything back
     closes = registration.course.registration_closes_at
     if closes is not None and registration.cancelled_at >= closes:
         return Decimal("0.00")
