@@ -9,6 +9,7 @@ urlpatterns = [
     path("staff/rosters/", include("enrollment.roster_urls")),
     path("staff/desk/", include("enrollment.staff_urls")),
     path("staff/money/", include("finance.staff_urls")),
+    path("staff/week-out/", include("enrollment.weekout_urls")),
     path("staff/", admin.site.urls),
     path("", include("classes.urls")),
     path("", include("enrollment.urls")),

@@ -4,6 +4,7 @@ outbox (every e-mail, its state and last error, with "Retry now")."""
 import logging
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -29,7 +30,9 @@ class SiteOptionsAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        """There is one row: go straight to it (making it on first use)."""
+        """There is one row: go straight to it (making it on first use) — for staff who may see it."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         options = SiteOptions.current()
         return HttpResponseRedirect(reverse("admin:core_siteoptions_change", args=[options.pk],
                                             current_app=self.admin_site.name))

@@ -20,9 +20,11 @@ import hashlib
 import logging
 import re
 import smtplib
+from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import SafeMIMEMultipart
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.template import TemplateDoesNotExist
@@ -60,6 +62,10 @@ def outbox_enqueue(
     *, to: str, template: str, context: dict, dedupe_key: str, attachments: list[dict] | None = None
 ) -> OutboxMessage | None:
     """Queue one message. Call inside the transaction of the change that causes it.
+
+    ``attachments``: dicts of ``filename``, ``mimetype`` and ``content_b64`` (the bytes, base64).
+    An image with a ``cid`` (``"venue-map"``) is sent *inline*, related to the HTML part, which
+    shows it with ``<img src="cid:venue-map">``; without an HTML part it is a plain attachment.
 
     Returns the new message, or None when a message with ``dedupe_key`` already exists or there
     is no address (patrons without e-mail go on the staff call list instead).
@@ -140,11 +146,58 @@ def _classify(exc: Exception) -> tuple[bool, str]:
     return False, _scrub(f"{name}: {exc}")  # unknown: retry with backoff, then fail for staff
 
 
+class _OutboxEmail(EmailMultiAlternatives):
+    """``EmailMultiAlternatives`` with images inline in the HTML part (RFC 2387)::
+
+        multipart/mixed                      (only with ordinary attachments)
+          multipart/alternative
+            text/plain
+            multipart/related; type="text/html"
+              text/html                      <img src="cid:venue-map">
+              image/png                      Content-ID: <venue-map>, inline
+          text/calendar …                    ordinary attachments
+
+    The plain-text part stays self-sufficient (it carries no image); mail clients that show the
+    HTML find the image in the same ``related`` part, and none of them fetches anything.
+    """
+
+    def __init__(self, *args, inline_images: list[MIMEImage] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline_images = inline_images or []
+
+    def _create_alternatives(self, msg):
+        msg = super()._create_alternatives(msg)
+        if not self.inline_images or not msg.is_multipart():
+            return msg
+        parts = msg.get_payload()
+        for i, part in enumerate(parts):
+            if part.get_content_type() == "text/html":
+                related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET,
+                                            type="text/html")
+                related.attach(part)
+                for image in self.inline_images:
+                    related.attach(image)
+                parts[i] = related
+                break
+        return msg
+
+
+def _inline_image(item: dict, content: bytes) -> MIMEImage:
+    """An image part for ``<img src="cid:…">``: ``Content-ID`` and ``Content-Disposition: inline``."""
+    mimetype = item.get("mimetype") or "image/png"
+    image = MIMEImage(content, _subtype=mimetype.split("/", 1)[1] if "/" in mimetype else "png")
+    cid = str(item["cid"]).strip("<>")
+    image.add_header("Content-ID", f"<{cid}>")
+    image.add_header("Content-Disposition", "inline", filename=item.get("filename") or f"{cid}.png")
+    return image
+
+
 def _build_email(message: OutboxMessage, *, reply_to: str = "", connection_=None) -> EmailMultiAlternatives:
-    """The e-mail of ``message``: text body, HTML alternative, attachments decoded from base64."""
+    """The e-mail of ``message``: text body, HTML alternative, attachments decoded from base64;
+    an image attachment with a ``cid`` goes inline, related to the HTML (``_OutboxEmail``)."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "localhost"
     key_hash = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:20]
-    email = EmailMultiAlternatives(
+    email = _OutboxEmail(
         subject=message.subject,
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -163,7 +216,10 @@ def _build_email(message: OutboxMessage, *, reply_to: str = "", connection_=None
     for item in message.attachments or []:
         mimetype = item.get("mimetype") or "application/octet-stream"
         content = base64.b64decode(item["content_b64"], validate=True)
-        email.attach(item["filename"], content, mimetype)
+        if item.get("cid") and message.body_html and mimetype.startswith("image/"):
+            email.inline_images.append(_inline_image(item, content))
+        else:
+            email.attach(item["filename"], content, mimetype)
     return email
 
 

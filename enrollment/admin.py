@@ -9,18 +9,27 @@ changes, and its payments and refunds with who and when.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from .models import EnrollmentOptions, Order, ReferralSource, Registration, RegistrationEvent
+from .models import (
+    CallListEntry,
+    CourseDecision,
+    EnrollmentOptions,
+    Order,
+    ReferralSource,
+    Registration,
+    RegistrationEvent,
+)
 
 
 @admin.register(EnrollmentOptions)
 class EnrollmentOptionsAdmin(admin.ModelAdmin):
     """One row of options (hold minutes, offer hours, link days), edited in place."""
 
-    fields = ("hold_minutes", "offer_hours", "link_days")
+    fields = ("hold_minutes", "offer_hours", "nudge_days", "link_days")
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not EnrollmentOptions.objects.exists()
@@ -29,7 +38,9 @@ class EnrollmentOptionsAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        """There is one row: go straight to it (making it on first use)."""
+        """There is one row: go straight to it (making it on first use) — for staff who may see it."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         options = EnrollmentOptions.current()
         return HttpResponseRedirect(reverse("admin:enrollment_enrollmentoptions_change", args=[options.pk],
                                             current_app=self.admin_site.name))
@@ -206,6 +217,100 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # seats are taken through the seat service (checkout, front desk), not here
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- the week-out run: its decisions and the staff call list (read-only here) -------------------
+
+@admin.register(CourseDecision)
+class CourseDecisionAdmin(admin.ModelAdmin):
+    """What the week-out run (or staff) decided for each course: it runs or it is cancelled, on
+    how many confirmed against the minimum, when and by whom. A record, never edited: decisions
+    are made by ``course_decide`` only (one per course, ever)."""
+
+    list_display = ("course", "course_semester", "outcome", "confirmed_count", "minimum", "decided_by_label",
+                    "decided_at", "completed_at")
+    list_filter = ("outcome", "automatic", "course__semester")
+    list_select_related = ("course", "course__semester", "decided_by")
+    search_fields = ("course__title", "reason")
+    date_hierarchy = "decided_at"
+    fields = ("course", "outcome", ("confirmed_count", "minimum"), "automatic", "decided_by", "reason", "decided_at",
+              "completed_at")
+    readonly_fields = ("course", "outcome", "confirmed_count", "minimum", "automatic", "decided_by", "reason",
+                       "decided_at", "completed_at")
+
+    @admin.display(description="Semester", ordering="course__semester__starts_on")
+    def course_semester(self, obj):
+        return obj.course.semester
+
+    @admin.display(description="Decided by", ordering="automatic")
+    def decided_by_label(self, obj):
+        if obj.automatic:
+            return "Week-out run (automatic)"
+        return obj.decided_by.get_username() if obj.decided_by else "Staff"
+
+    def has_add_permission(self, request):
+        return False  # made by course_decide, never by hand
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CalledFilter(admin.SimpleListFilter):
+    title = "called"
+    parameter_name = "called"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not called yet"), ("yes", "Called")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(called_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(called_at__isnull=False)
+        return queryset
+
+
+@admin.register(CallListEntry)
+class CallListEntryAdmin(admin.ModelAdmin):
+    """The staff call list: registrants without e-mail to phone about a decided course. Entries
+    are made by the week-out run; calls are marked on the call list page (/staff/week-out/calls/),
+    which records who called and when — so this list is read-only."""
+
+    list_display = ("attendee", "phone", "course", "topic", "outcome", "called_at", "called_by")
+    list_filter = (CalledFilter, "topic", "outcome", "registration__course__semester")
+    list_select_related = ("registration", "registration__order", "registration__course", "called_by")
+    search_fields = ("registration__attendee_last_name", "registration__attendee_first_name",
+                     "registration__order__last_name", "registration__order__phone", "registration__course__title")
+    fields = ("registration", "topic", "script", "outcome", "notes", "called_at", "called_by", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="Attendee", ordering="registration__attendee_last_name")
+    def attendee(self, obj):
+        return obj.registration.attendee_name
+
+    @admin.display(description="Phone")
+    def phone(self, obj):
+        return obj.registration.order.phone
+
+    @admin.display(description="Class", ordering="registration__course__title")
+    def course(self, obj):
+        return obj.registration.course
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("registration__order", "registration__course",
+                                                            "called_by")
+
+    def has_add_permission(self, request):
+        return False  # made by the week-out run, with what to tell them
+
+    def has_change_permission(self, request, obj=None):
+        return False  # marked on the call list page, which records who and when
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -6,16 +6,23 @@ Dedupe keys make each message at most once per cause.
 """
 
 import base64
+import io
+import logging
+from decimal import Decimal
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.utils import dateformat, timezone
+from PIL import Image
 
 from classes.ics import course_calendar
-from core.models import SiteOptions
+from core.models import OutboxMessage, SiteOptions
 from core.outbox import outbox_enqueue
 
 from .links import absolute, manage_url
-from .models import Order, Registration
+from .models import CallListEntry, CourseDecision, Order, Registration
+
+logger = logging.getLogger(__name__)
 
 
 def _base(order: Order) -> dict:
@@ -119,3 +126,297 @@ def queue_manage_link(email: str) -> None:
         return
     context = {"site": SiteOptions.current(), "manage_url": url, "site_url": settings.SITE_URL}
     outbox_enqueue(to=email, template="manage_link", context=context, dedupe_key=f"manage-link:{digest}:{minute}")
+
+
+# --- the week-out run: cancellation, reminder, nudge; the instructor's messages; call scripts ------
+#
+# Called by ``enrollment.services.weekout`` inside its transaction. A registration without an
+# e-mail address gets no message (``outbox_enqueue`` skips it); the week-out run puts it on the
+# staff call list with ``call_script`` instead.
+
+#: The Content-ID of the venue's map image in the reminder (``<img src="cid:venue-map">``).
+MAP_CID = "venue-map"
+#: The map is shown at most this wide in the e-mail (pixels); the image itself may be up to
+#: ``MAP_MAX_SIDE`` for sharp screens. A bigger upload is scaled down before it is attached.
+MAP_DISPLAY_WIDTH = 560
+MAP_MAX_SIDE = 1200
+MAP_MAX_BYTES = 400_000
+
+REFUND_CARD, REFUND_LIBRARY, REFUND_NONE = "card", "library", "none"
+
+
+def _first_meeting(course):
+    meetings = course.ordered_meetings()
+    return meetings[0] if meetings else None
+
+
+def _when(value) -> str:
+    """A local date and time as staff say it: "Tuesday, March 5 at 6:30 PM"."""
+    local = timezone.localtime(value)
+    return f"{dateformat.format(local, 'l, F j')} at {dateformat.format(local, 'g:i A')}"
+
+
+def _day(value) -> str:
+    return dateformat.format(value, "l, F j")
+
+
+def _money(amount) -> str:
+    return f"${amount:,.2f}"
+
+
+def course_cancelled_refund(registration: Registration, *, refund_method: str | None = None) -> tuple:
+    """(amount, method) of the refund for a registration in a course the program cancelled.
+
+    The amount is the full price of a seat that was confirmed (``refund_due`` once the registration
+    and the course are cancelled; the same before, so the message can be written in the same
+    transaction either way). The method is how it comes back: ``"card"`` (to the card, for
+    online orders), ``"library"`` (cash and check at the desk: the library issues it) or
+    ``"none"`` (nothing was paid). Enrollment does not read payments (finance settles the refund);
+    an entry point that knows better may pass ``refund_method``.
+    """
+    from .selectors import refund_due
+
+    if registration.status == Registration.Status.CANCELLED:
+        amount = refund_due(registration)
+    else:
+        amount = registration.price if registration.confirmed_at else Decimal("0.00")
+    if not amount:
+        return Decimal("0.00"), REFUND_NONE
+    if refund_method is None:
+        refund_method = REFUND_CARD if registration.order.channel == Order.Channel.ONLINE else REFUND_LIBRARY
+    return amount, refund_method
+
+
+def _decision(course) -> CourseDecision | None:
+    """The course's week-out decision (cached on the course instance), or None."""
+    try:
+        return course.decision
+    except CourseDecision.DoesNotExist:
+        return None
+
+
+def cancellation_cause(course) -> tuple[bool, str]:
+    """(too few registered?, the staff's reason) of a cancelled course. The week-out run cancels
+    for too few; staff may cancel for another reason (recorded on the decision, and told to
+    patrons — the call script reads it out too)."""
+    decision = _decision(course)
+    if decision is None or decision.automatic:
+        return True, ""
+    return decision.confirmed_count < decision.minimum, decision.reason
+
+
+def queue_course_cancelled(registration: Registration, *, refund_method: str | None = None) -> None:
+    """The class is cancelled because too few registered (or for the reason staff gave); the
+    refund: the full price back to the card, or issued by the library for cash and check."""
+    if not registration.order.email:
+        return
+    amount, method = course_cancelled_refund(registration, refund_method=refund_method)
+    too_few, staff_reason = cancellation_cause(registration.course)
+    context = _base(registration.order) | _course_block(registration) | {
+        "first_meeting": _first_meeting(registration.course),
+        "refund_amount": amount,
+        "refund_method": method,
+        "too_few": too_few,
+        "staff_reason": staff_reason,
+        "catalog_url": absolute("/"),
+    }
+    outbox_enqueue(to=registration.order.email, template="course_cancelled", context=context,
+                   dedupe_key=f"course-cancelled:{registration.pk}")
+
+
+def _image_bytes(data: bytes) -> tuple[bytes, str, int, int]:
+    """(bytes, mimetype, width, height) of an uploaded map: as it is when it is a PNG, JPEG or GIF
+    of a sensible size; else scaled down to ``MAP_MAX_SIDE`` and re-encoded (PNG for drawings,
+    JPEG for photos or when the PNG stays too big). Raises on a file that is not an image."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        fmt, (width, height) = image.format, image.size
+        if fmt in ("PNG", "JPEG", "GIF") and max(width, height) <= MAP_MAX_SIDE and len(data) <= MAP_MAX_BYTES:
+            return data, f"image/{fmt.lower()}", width, height
+        image.thumbnail((MAP_MAX_SIDE, MAP_MAX_SIDE))
+        size = image.size
+        if fmt in ("PNG", "GIF") or image.mode in ("1", "L", "LA", "P", "RGBA"):
+            out = io.BytesIO()
+            image.save(out, format="PNG", optimize=True)
+            if out.tell() <= MAP_MAX_BYTES:
+                return out.getvalue(), "image/png", *size
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))  # transparent parts on white, not black
+        out = io.BytesIO()
+        flat.save(out, format="JPEG", quality=85, optimize=True)
+        return out.getvalue(), "image/jpeg", *size
+
+
+def venue_map_attachment(venue) -> dict | None:
+    """The venue's map image (``Venue.map_image``) as an inline attachment for ``<img
+    src="cid:venue-map">``, with its display size; None when the venue has no map or its file is
+    missing or not an image (the reminder then gives the address and the links only). Reads the
+    file's bytes: no map service is called."""
+    if not venue.map_image:
+        return None
+    try:
+        with venue.map_image.open("rb") as file:
+            data = file.read()
+        content, mimetype, width, height = _image_bytes(data)
+    except Exception as exc:  # a missing or broken file must not stop the reminder
+        logger.warning("venue %s: map image not attached (%s)", venue.pk, type(exc).__name__)
+        return None
+    display_width = min(width, MAP_DISPLAY_WIDTH)
+    extension = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[mimetype]
+    return {
+        "filename": f"map-{venue.slug}.{extension}", "mimetype": mimetype, "cid": MAP_CID,
+        "content_b64": base64.b64encode(content).decode("ascii"),
+        "width": display_width, "height": max(1, round(height * display_width / width)),
+    }
+
+
+def queue_reminder(registration: Registration) -> None:
+    """The class runs: each meeting's local date and time, the venue's address and its map
+    (embedded inline, ``cid:venue-map``), directions, parking and accessibility, what to bring,
+    the instructor. The plain-text part carries the same facts and the links."""
+    email = registration.order.email
+    key = f"reminder:{registration.pk}"
+    if not email or OutboxMessage.objects.filter(dedupe_key=key).exists():
+        return  # no address (call list), or sent already: no need to read the map again
+    course = registration.course
+    attachment = venue_map_attachment(course.venue)
+    context = _base(registration.order) | _course_block(registration) | {
+        "first_meeting": _first_meeting(course),
+        "instructor": course.instructor,
+        "map_cid": attachment["cid"] if attachment else "",
+        "map_width": attachment["width"] if attachment else None,
+        "map_height": attachment["height"] if attachment else None,
+    }
+    attachments = []
+    if attachment:
+        attachments.append({k: attachment[k] for k in ("filename", "mimetype", "cid", "content_b64")})
+    outbox_enqueue(to=email, template="reminder", context=context, dedupe_key=key, attachments=attachments)
+
+
+def queue_nudge(registration: Registration, needed: int) -> None:
+    """The class is short of its minimum: "help this class run — N more needed", the course link
+    to share, and what happens if it does not fill."""
+    if not registration.order.email:
+        return
+    context = _base(registration.order) | _course_block(registration) | {
+        "needed": needed,
+        "first_meeting": _first_meeting(registration.course),
+    }
+    outbox_enqueue(to=registration.order.email, template="nudge", context=context,
+                   dedupe_key=f"nudge:{registration.course_id}:{registration.pk}")
+
+
+# --- to the instructor ---------------------------------------------------------------------------
+
+def _instructor_context(course) -> dict:
+    return {
+        "site": SiteOptions.current(),
+        "site_url": settings.SITE_URL,
+        "course": course,
+        "course_url": absolute(course.get_absolute_url()),
+        "meetings": course.ordered_meetings(),
+        "first_meeting": _first_meeting(course),
+        "venue": course.venue,
+        "instructor": course.instructor,
+    }
+
+
+def _confirmed_count(course) -> int:
+    """The count the course was decided on (its ``CourseDecision``), else the count now."""
+    decision = _decision(course)
+    if decision is not None:
+        return decision.confirmed_count
+    return Registration.objects.filter(course=course, status=Registration.Status.CONFIRMED).count()
+
+
+def instructor_roster_names(course) -> list[str]:
+    """The final roster for the instructor: confirmed attendees' names, by last name — nothing
+    else (no contact details, payment or scholarship)."""
+    rows = Registration.objects.filter(course=course, status=Registration.Status.CONFIRMED).values_list(
+        "attendee_first_name", "attendee_last_name")
+    rows = sorted(rows, key=lambda r: (r[1].casefold(), r[0].casefold()))
+    return [f"{first} {last}".strip() for first, last in rows]
+
+
+def queue_instructor_roster(course) -> None:
+    """The class runs: the final roster (names only) and the first-class checklist."""
+    names = instructor_roster_names(course)
+    context = _instructor_context(course) | {"attendees": names, "confirmed_count": len(names)}
+    outbox_enqueue(to=course.instructor.email, template="instructor_roster", context=context,
+                   dedupe_key=f"instructor-roster:{course.pk}")
+
+
+def queue_instructor_cancelled(course) -> None:
+    """The class is cancelled for too few registrations (or the reason staff gave); registrants
+    are told and refunded."""
+    too_few, staff_reason = cancellation_cause(course)
+    context = _instructor_context(course) | {"confirmed_count": _confirmed_count(course), "too_few": too_few,
+                                             "staff_reason": staff_reason}
+    outbox_enqueue(to=course.instructor.email, template="instructor_cancelled", context=context,
+                   dedupe_key=f"instructor-cancelled:{course.pk}")
+
+
+def queue_instructor_nudge(course, needed: int) -> None:
+    """The class is short of its minimum before the cutoff: N more needed, the link to share."""
+    context = _instructor_context(course) | {"needed": needed, "confirmed_count": course.minimum - needed}
+    outbox_enqueue(to=course.instructor.email, template="instructor_nudge", context=context,
+                   dedupe_key=f"instructor-nudge:{course.pk}")
+
+
+# --- the staff call list ---------------------------------------------------------------------------
+
+def call_script(registration: Registration, topic: str, *, needed: int | None = None) -> str:
+    """What staff say on the phone to a registrant without e-mail (``CallListEntry.script``):
+    the cancellation with the refund amount and method, the reminder with the first meeting's
+    local date, time and place, or the nudge with the number still needed (``needed``; counted
+    now when not given)."""
+    course = registration.course
+    site = SiteOptions.current()
+    first = _first_meeting(course)
+    who, buyer = registration.attendee_name, registration.order.buyer_name
+    about = "their registration" if who.casefold() == buyer.casefold() else f"{who}'s registration"
+    hello = f"Hello, this is {site.library_name} calling for {buyer} about {about} in “{course.title}”."
+    topic = CallListEntry.Topic(topic)
+    if topic == CallListEntry.Topic.CANCELLATION:
+        amount, method = course_cancelled_refund(registration)
+        too_few, staff_reason = cancellation_cause(course)
+        parts = [hello, "We are sorry: the class is cancelled" + (" because too few people registered" if too_few else "")
+                 + (f" (it was to start {_when(first.starts_at)})." if first else ".")]
+        if staff_reason:
+            parts.append(f"The reason: {staff_reason.rstrip('.')}.")
+        if method == REFUND_CARD:
+            parts.append(f"They get a full refund of {_money(amount)} back on the card they paid with; "
+                         "it usually shows within 5 to 10 business days.")
+        elif method == REFUND_LIBRARY:
+            parts.append(f"They get a full refund of {_money(amount)}; they paid by cash or check, so the library "
+                         "issues the refund — tell them how and when they will get it.")
+        else:
+            parts.append("Nothing was paid, so there is nothing to refund.")
+        parts.append("Invite them to look at our other classes.")
+        return " ".join(parts)
+    if topic == CallListEntry.Topic.REMINDER:
+        venue = first.effective_venue if first else course.venue
+        parts = [hello, "A reminder: the class runs"
+                 + (f", and the first meeting is {_when(first.starts_at)}" if first else "")
+                 + f", at {venue.name}, {venue.full_address}."]
+        meetings = course.ordered_meetings()
+        if len(meetings) > 1:
+            parts.append(f"It meets {len(meetings)} times; the last meeting is {_when(meetings[-1].starts_at)}.")
+        if venue.parking_notes:
+            parts.append(f"Parking: {venue.parking_notes}")
+        if venue.accessibility_notes:
+            parts.append(f"Access: {venue.accessibility_notes}")
+        if course.what_to_bring:
+            parts.append(f"Please bring: {course.what_to_bring}")
+        parts.append(f"The instructor is {course.instructor.display_name}.")
+        return " ".join(parts)
+    if needed is None:
+        confirmed = Registration.objects.filter(course=course, status=Registration.Status.CONFIRMED).count()
+        needed = max(course.minimum - confirmed, 0)
+    closes = course.last_day_to_register
+    parts = [hello, f"The class needs {needed} more {'person' if needed == 1 else 'people'} to register"
+             + (f" by the end of {_day(closes)}" if closes else "") + " or it will be cancelled.",
+             "If they know someone who would enjoy it, ask them to pass it on: register online or at the library.",
+             "If it does not run, they get a full refund."]
+    return " ".join(parts)

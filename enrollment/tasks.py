@@ -1,8 +1,13 @@
 """Celery entry points of enrollment (periodic jobs in settings.CELERY_BEAT_SCHEDULE)."""
 
+import logging
+
 from celery import shared_task
 
 from . import services
+from .services import weekout
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="enrollment.holds_expire", ignore_result=True)
@@ -10,3 +15,36 @@ def holds_expire() -> int:
     """Release holds and waitlist offers that ran out and offer the seats to the waitlist.
     Idempotent: each row is re-read under its course's lock, so two runs at once do no harm."""
     return services.holds_expire()
+
+
+def refunds_settle_for(registration_ids, *, reason: str, actor=None, now=None) -> list:
+    """Entry-point glue after ``course_decide``: settle each cancelled registration's refund with
+    finance (card refunds go to Stripe after commit; cash and check wait as "to issue").
+    Returns the refunds made. A failure is logged and left to finance's ``refunds_sweep``."""
+    from finance.services import refunds_settle
+
+    made = []
+    for registration_id in registration_ids:
+        try:
+            made += refunds_settle(registration_id=registration_id, reason=reason, actor=actor, now=now)
+        except Exception:  # the sweep settles it later; the other registrations go on
+            log.exception("refund of registration %s not settled now; left to the sweep", registration_id)
+    return made
+
+
+@shared_task(name="enrollment.week_out", ignore_result=True)
+def week_out() -> int:
+    """Periodic: decide every open course whose week-out cutoff has passed, then settle the
+    refunds of those cancelled. Idempotent: a course is decided once (one ``CourseDecision`` per
+    course, under its row lock) and a refund is settled once. Returns the courses decided now."""
+    lines = weekout.week_out_run()
+    for line in lines:
+        if line.settle_ids:
+            refunds_settle_for(line.settle_ids, reason=line.refund_reason)
+    return sum(line.decided for line in lines)
+
+
+@shared_task(name="enrollment.nudges", ignore_result=True)
+def nudges() -> int:
+    """Periodic: the low-enrollment nudge (``weekout.nudges_send``); once per registration."""
+    return len(weekout.nudges_send())

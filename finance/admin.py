@@ -62,16 +62,15 @@ class PaymentAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [RefundInline]
 
-    @admin.display(description="Refund or transfer")
+    @admin.display(description="Registrations (refund or transfer from each one's page)")
     def refund_or_transfer(self, obj):
         registrations = obj.registrations.select_related("course").order_by("pk") if obj and obj.pk else []
         if not registrations:
             return "—"
         return format_html("<ul>{}</ul>", format_html_join(
-            "", '<li>{} — {} ({}): <a href="{}">Refund…</a> · <a href="{}">Transfer…</a></li>',
-            ((r.attendee_name, r.course.title, r.get_status_display(),
-              reverse("money:refund-create", args=[r.pk]), reverse("money:registration-transfer", args=[r.pk]))
-             for r in registrations),
+            "", '<li><a href="{}">{} — {}</a> ({})</li>',
+            ((reverse("admin:enrollment_registration_change", args=[r.pk]), r.attendee_name, r.course.title,
+              r.get_status_display()) for r in registrations),
         ))
 
 

@@ -156,6 +156,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "refunds-sweep": {"task": "finance.refunds_sweep", "schedule": 300.0},
     # Settle the price difference of transfers whose settlement did not run.
     "transfers-sweep": {"task": "finance.transfers_sweep", "schedule": 300.0},
+    # The week-out run: decide every open course whose cutoff has passed (runs or cancelled and
+    # refunded), once per course (enrollment.services.weekout).
+    "week-out": {"task": "enrollment.week_out", "schedule": 600.0},
+    # Low-enrollment nudges, nudge_days before the cutoff, once per registration.
+    "nudges": {"task": "enrollment.nudges", "schedule": 3600.0},
 }
 
 # --- Outbox delivery (core.outbox) ------------------------------------------------------------

@@ -510,10 +510,10 @@ def test_the_registration_options_are_one_row_edited_in_place(staff_client):
     response = staff_client.get(reverse("admin:enrollment_enrollmentoptions_changelist"))
     assert response["Location"] == reverse("admin:enrollment_enrollmentoptions_change", args=[options.pk])
     url = reverse("admin:enrollment_enrollmentoptions_change", args=[options.pk])
-    assert staff_client.post(url, {"hold_minutes": "20", "offer_hours": "24", "link_days": "90"}).status_code == 302
+    assert staff_client.post(url, {"hold_minutes": "20", "offer_hours": "24", "nudge_days": "3", "link_days": "90"}).status_code == 302
     options.refresh_from_db()
     assert (options.hold_minutes, options.offer_hours, options.link_days) == (20, 24, 90)
-    response = staff_client.post(url, {"hold_minutes": "0", "offer_hours": "24", "link_days": "90"})
+    response = staff_client.post(url, {"hold_minutes": "0", "offer_hours": "24", "nudge_days": "3", "link_days": "90"})
     assert response.context["adminform"].form.errors["hold_minutes"]
     assert staff_client.get(reverse("admin:enrollment_enrollmentoptions_add")).status_code == 403
     assert staff_client.post(reverse("admin:enrollment_enrollmentoptions_delete", args=[options.pk]),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from classes.models import Category, Course, Meeting, Semester, Venue
 from core.models import OutboxMessage
-from enrollment.models import Order, ReferralSource, Registration
+from enrollment.models import CallListEntry, CourseDecision, Order, ReferralSource, Registration
 from enrollment.services.seats import attendee_key
 from finance.models import Payment, Refund, StripeEvent
 from instructors.models import Instructor
@@ -205,3 +205,29 @@ class StripeEventFactory(factory.django.DjangoModelFactory):
 
     event_id = factory.Sequence(lambda n: f"evt_test_{n}")
     type = "payment_intent.succeeded"
+
+
+class CourseDecisionFactory(factory.django.DjangoModelFactory):
+    """The week-out run's decision: the course runs, with exactly its minimum confirmed."""
+
+    class Meta:
+        model = CourseDecision
+
+    course = factory.SubFactory(CourseFactory, status=Course.Status.RUNNING)
+    outcome = CourseDecision.Outcome.RUNNING
+    decided_at = factory.LazyFunction(timezone.now)
+    confirmed_count = factory.LazyAttribute(lambda o: o.course.minimum)
+    minimum = factory.LazyAttribute(lambda o: o.course.minimum)
+    automatic = True
+    reason = "At or above the minimum at the week-out cutoff."
+
+
+class CallListEntryFactory(factory.django.DjangoModelFactory):
+    """A registrant without e-mail to phone with a reminder."""
+
+    class Meta:
+        model = CallListEntry
+
+    registration = factory.SubFactory(RegistrationFactory, order=factory.SubFactory(OrderFactory, email=""))
+    topic = CallListEntry.Topic.REMINDER
+    script = "A reminder: the class runs, and the first meeting is next week."

@@ -393,11 +393,13 @@ def test_a_check_refund_to_issue_is_closed_with_its_check_number(client, course,
 
 
 @pytest.mark.django_db
-def test_the_payment_page_links_to_refund_and_transfer(admin_client, course):
+def test_the_payment_page_links_to_its_registrations_which_offer_refund_and_transfer(admin_client, course):
     registration = RegistrationFactory(course=course)
     payment = pay(registration, "25.00")
     page = admin_client.get(reverse("admin:finance_payment_change", args=[payment.pk]))
-    html = page.content.decode()
+    registration_url = reverse("admin:enrollment_registration_change", args=[registration.pk])
+    assert registration_url in page.content.decode()
+    html = admin_client.get(registration_url).content.decode()
     assert refund_url(registration) in html
     assert reverse("money:registration-transfer", args=[registration.pk]) in html
     listing = admin_client.get(reverse("admin:finance_refund_changelist")).content.decode()

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from classes import demo_data, schedule
+from classes import demo_data, demo_maps, schedule
 from classes.models import Category, Course, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
@@ -348,6 +348,7 @@ def seed_demo(*, now: dt.datetime | None = None) -> dict:
         options = seed_site()
         semester = seed_semester(today)
         categories, venues, instructors = seed_people_and_places()
+        demo_maps.venue_maps_ensure(venues.values())  # a drawn map per venue that has none (for reminders)
         courses = seed_courses(semester, categories, venues, instructors, today=today, now=now, options=options)
         problems = check_schedule(courses)
         if problems:

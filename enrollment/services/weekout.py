@@ -1,0 +1,375 @@
+"""The week-out run: a week before each class, registration closes and the class is decided.
+
+``course_decide`` is the one place a course runs or is cancelled (ARCHITECTURE §3): the week-out
+run calls it for every open course whose cutoff has passed, staff call it before the cutoff to run
+a class anyway or to cancel it early. The decision is a ``CourseDecision`` row, one per course
+ever (a unique column), written under the course's row lock together with everything that follows
+from it — registrations closed, messages queued, the call list — so a second run, a retry or two
+runs at once change nothing more.
+
+Money follows facts (ARCHITECTURE §2): enrollment does not import finance. A cancelled course's
+paid registrations are cancelled here; ``refund_due`` then owes their full price, and the entry
+point (the ``week_out`` command, the Celery task, the staff action) settles each id in
+``decision.settle_ids`` with ``finance.services.refunds_settle`` right after the commit. Finance's
+periodic ``refunds_sweep`` settles any the entry point missed (it crashed, Stripe was down).
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from classes.models import Course, Meeting
+from classes.schedule import local
+from core.locking import locked_atomic
+from core.models import SiteOptions
+
+from .. import messages
+from ..models import CallListEntry, CourseDecision, EnrollmentOptions, Registration
+from ..selectors import course_seats_annotate, refund_due
+from . import seats
+from .errors import CourseNotOpen, EnrollmentError
+
+log = logging.getLogger(__name__)
+
+S = Registration.Status
+Outcome = CourseDecision.Outcome
+T = CallListEntry.Topic
+
+#: Why registrations of a course cancelled by the week-out run are cancelled (the audit trail).
+BELOW_MINIMUM = "class cancelled: below its minimum"
+CLOSED_RUNS = "registration closed: the class runs"
+#: ``Semester.cutoff_days`` is at most 60 (a DB constraint): no course further away is due.
+MAX_CUTOFF_DAYS = 60
+
+
+class DecisionNotDue(EnrollmentError):
+    """The week-out run decides a course only once its cutoff has passed (staff may force it)."""
+
+
+@dataclass
+class DecisionLine:
+    """One course of a week-out run: what was (or, in a dry run, would be) decided."""
+
+    course_id: int
+    course: str
+    confirmed: int
+    minimum: int
+    outcome: str = ""
+    #: Refunds policy owes (the full price of each paid registration); the entry point may
+    #: replace them with what finance actually refunded (or, in a dry run, would refund).
+    refund_total: Decimal = Decimal("0.00")
+    refund_count: int = 0
+    #: Registrations the entry point settles with finance (``refunds_settle``).
+    settle_ids: list[int] = field(default_factory=list)
+    #: False in a dry run, and when someone else decided the course meanwhile.
+    decided: bool = False
+    dry_run: bool = False
+    error: str = ""
+    refund_reason: str = ""
+
+    @property
+    def runs(self) -> bool:
+        return self.outcome == Outcome.RUNNING
+
+    def text(self) -> str:
+        if self.error:
+            return f"FAILED {self.course} — {self.error}"
+        if not self.dry_run and not self.decided:
+            return f"ALREADY DECIDED {self.course} — {'runs' if self.runs else 'cancelled'} (nothing more to do)"
+        verb = "DECIDE" if self.dry_run else "DECIDED"
+        line = f"{verb} {self.course} — confirmed {self.confirmed} / minimum {self.minimum} → "
+        if self.runs:
+            return line + "runs"
+        refund = f"${self.refund_total:,.2f} to {self.refund_count} registrant{'s' if self.refund_count != 1 else ''}"
+        return line + f"cancelled (refunds: {refund})"
+
+
+def _actor_label(actor) -> str:
+    return actor.get_username() if actor is not None else "week-out run"
+
+
+def _call(registration: Registration, topic: str, *, script: str = "", needed: int | None = None) -> None:
+    """Put a registrant without e-mail on the staff call list, once per topic; the script is
+    ``enrollment.messages.call_script``'s unless a case it does not cover gives its own."""
+    if registration.order.email:
+        return
+    if CallListEntry.objects.filter(registration=registration, topic=topic).exists():
+        return
+    script = script or messages.call_script(registration, topic, needed=needed)
+    CallListEntry.objects.get_or_create(registration=registration, topic=topic, defaults={"script": script})
+
+
+def _hello(registration: Registration) -> str:
+    return (f"Hello, this is {SiteOptions.current().library_name} calling for {registration.order.buyer_name} "
+            f"about {registration.attendee_name}'s registration in “{registration.course.title}”.")
+
+
+def _staff_cancel_script(registration: Registration, *, was: str, reason: str) -> str:
+    """The call script of a class staff cancelled (``call_script`` says "too few registered")."""
+    course = registration.course
+    start = course.first_start
+    when = f" (it was to start {local(start):%A, %B %-d at %-I:%M %p})" if start else ""
+    text = f"{_hello(registration)} We are sorry: the class is cancelled{when}. Reason: {reason}. "
+    due = refund_due(registration)
+    if due > 0 and registration.order.channel == "online":
+        text += f"They get a full refund of ${due:,.2f} back on the card they paid with (5 to 10 business days)."
+    elif due > 0:
+        text += (f"They get a full refund of ${due:,.2f}; they paid by cash or check, so the library issues the "
+                 "refund — tell them how and when they will get it.")
+    elif was == S.WAITLISTED:
+        text += "They were on its waitlist: nothing was charged."
+    else:
+        text += "Nothing was paid, so there is nothing to refund."
+    return text
+
+
+def _close_cancelled(course: Course, *, now, actor, label: str, why: str, staff_reason: str) -> list[int]:
+    """Under the course lock: cancel every active registration, tell each (or call them) and
+    the instructor. Returns the ids of those whose refund finance settles."""
+    settle: list[int] = []
+    qs = Registration.objects.filter(course_id=course.pk, status__in=Registration.ACTIVE).select_related("order")
+    qs = qs.order_by("pk")
+    for registration in qs.select_for_update(of=("self",)) if seats.LOCKING else qs:
+        registration.course = course
+        was = registration.status
+        registration.cancelled_at = now
+        seats._transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label, reason=why,
+                          fields=("cancelled_at",))
+        messages.queue_course_cancelled(registration)
+        _call(registration, T.CANCELLATION,
+              script=_staff_cancel_script(registration, was=was, reason=staff_reason) if staff_reason else "")
+        if refund_due(registration) > 0:
+            settle.append(registration.pk)
+    messages.queue_instructor_cancelled(course)
+    return settle
+
+
+def _close_running(course: Course, *, now, actor, label: str) -> None:
+    """Under the course lock: remind every confirmed registrant (or call them), close the holds,
+    offers and waitlist (telling those offered or waiting), and send the instructor the roster."""
+    qs = Registration.objects.filter(course_id=course.pk, status__in=Registration.ACTIVE).select_related("order")
+    qs = qs.order_by("pk")
+    for registration in qs.select_for_update(of=("self",)) if seats.LOCKING else qs:
+        registration.course = course
+        if registration.status == S.CONFIRMED:
+            messages.queue_reminder(registration)
+            _call(registration, T.REMINDER)
+        elif registration.status in (S.HELD, S.OFFERED):
+            was = registration.status
+            seats._transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=label, reason=CLOSED_RUNS)
+            if was == S.OFFERED:
+                messages.queue_offer_expired(registration)
+        else:  # waitlisted: no seat will open now
+            registration.cancelled_at = now
+            seats._transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label,
+                              reason=f"{CLOSED_RUNS}; the waitlist is closed", fields=("cancelled_at",))
+            messages.queue_cancelled(registration, was=S.WAITLISTED)
+            _call(registration, T.CANCELLATION, script=(
+                f"{_hello(registration)} Registration has closed and the class is full, so "
+                f"{registration.attendee_name}'s place on its waitlist is cancelled (the class itself runs). "
+                "Nothing was charged. Invite them to look at our other classes."))
+    messages.queue_instructor_roster(course)
+
+
+def course_decide(
+    *, course_id: int, now: dt.datetime | None = None, actor=None, force: str | None = None, reason: str = "",
+) -> CourseDecision:
+    """Decide an open course: it runs (confirmed registrations ≥ its minimum, or staff force
+    ``"run"``) or it is cancelled (fewer, or staff force ``"cancel"``). Returns the decision.
+
+    Without ``force`` the course's cutoff must have passed (``DecisionNotDue`` otherwise); with it
+    (staff, any time while the course is open) a ``reason`` is required, and both are recorded.
+    A course already decided returns its decision and nothing changes (``decision.created`` is
+    False). In the same transaction: the course's status; for a cancelled course every active
+    registration cancelled (audit rows with ``actor``), each registrant told (or put on the call
+    list) and the instructor told; for a running course a reminder to each confirmed registrant
+    (or the call list), holds and offers expired, the waitlist cancelled and told, the roster to
+    the instructor. A cancelled course's meetings no longer book their room.
+
+    Money: ``decision.settle_ids`` are the cancelled registrations that policy refunds; the
+    caller settles them with ``finance.services.refunds_settle`` after this returns.
+
+    Locks: the course row (short lock timeout: ``core.locking.Busy``), then its registrations.
+    """
+    now = now or timezone.now()
+    if force not in (None, "run", "cancel"):
+        raise ValueError(f"force must be 'run', 'cancel' or None, not {force!r}")
+    reason = " ".join((reason or "").split())
+    if force and not reason:
+        raise EnrollmentError("Give a reason for deciding this class before the week-out run.", field="reason")
+    label = _actor_label(actor)
+    with locked_atomic():
+        course = seats._lock_courses([course_id]).get(course_id)
+        if course is None:
+            raise CourseNotOpen("That class does not exist.")
+        existing = CourseDecision.objects.filter(course_id=course_id).first()
+        if existing is not None:
+            return _decided(existing, created=False)
+        if course.status != Course.Status.OPEN:
+            raise CourseNotOpen(f"“{course.title}” is {course.get_status_display().lower()}: only an open class "
+                                "can be decided.")
+        if force is None and not course.is_past_cutoff(now):
+            raise DecisionNotDue(f"Registration for “{course.title}” has not closed yet.")
+        confirmed = Registration.objects.filter(course_id=course_id, status=S.CONFIRMED).count()
+        runs = force == "run" or (force is None and confirmed >= course.minimum)
+        try:
+            with transaction.atomic():
+                decision = CourseDecision.objects.create(
+                    course=course, outcome=Outcome.RUNNING if runs else Outcome.CANCELLED, decided_at=now,
+                    confirmed_count=confirmed, minimum=course.minimum, automatic=force is None,
+                    decided_by=actor, reason=(reason or f"week-out run: {confirmed} confirmed, minimum "
+                                                        f"{course.minimum}")[:300],
+                )
+        except IntegrityError:  # decided meanwhile (only possible with the row lock switched off)
+            return _decided(CourseDecision.objects.get(course_id=course_id), created=False)
+        course.status = Course.Status.RUNNING if runs else Course.Status.CANCELLED
+        course.save(update_fields=["status", "updated_at"])
+        settle: list[int] = []
+        if runs:
+            _close_running(course, now=now, actor=actor, label=label)
+        else:
+            why = f"class cancelled: {reason}" if force else BELOW_MINIMUM
+            settle = _close_cancelled(course, now=now, actor=actor, label=label, why=why[:300],
+                                      staff_reason=reason if force else "")
+        decision.completed_at = now
+        decision.save(update_fields=["completed_at"])
+    log.info("course %s decided: %s (%s confirmed, minimum %s, %s)", course_id, decision.outcome, confirmed,
+             course.minimum, "automatic" if force is None else "staff")
+    return _decided(decision, created=True, settle_ids=settle)
+
+
+def _decided(decision: CourseDecision, *, created: bool, settle_ids: list[int] | None = None) -> CourseDecision:
+    decision.created = created
+    decision.settle_ids = list(settle_ids or [])
+    return decision
+
+
+def refund_reason(decision: CourseDecision) -> str:
+    """The reason written on the refunds of a cancelled course (for the entry points)."""
+    if decision.automatic:
+        return "Class cancelled at the week-out cutoff (below its minimum): full refund."
+    return f"Class cancelled by the library ({decision.reason}): full refund."[:300]
+
+
+def _first_start() -> Subquery:
+    first = Meeting.objects.filter(course=OuterRef("pk")).order_by("starts_at").values("starts_at")[:1]
+    return Subquery(first)
+
+
+def courses_due(*, now: dt.datetime) -> list[Course]:
+    """Open courses whose week-out cutoff (local midnight ``semester.cutoff_days`` before the
+    first meeting's day) has passed, soonest first; one query (with their confirmed counts)."""
+    horizon = now + dt.timedelta(days=MAX_CUTOFF_DAYS + 2)
+    qs = (
+        Course.objects.filter(status=Course.Status.OPEN).select_related("semester")
+        .annotate(first_meeting_start=_first_start())
+        .filter(first_meeting_start__isnull=False, first_meeting_start__lt=horizon)
+    )
+    qs = course_seats_annotate(qs, now=now).order_by("first_meeting_start", "pk")
+    return [course for course in qs if course.is_past_cutoff(now)]
+
+
+def _preview(courses: list[Course]) -> list[DecisionLine]:
+    """What deciding ``courses`` now would do (reads only)."""
+    refunds: dict[int, list[tuple[int, Decimal]]] = {}
+    rows = Registration.objects.filter(course__in=courses, status=S.CONFIRMED, price__gt=0).order_by("pk")
+    for course_id, pk, price in rows.values_list("course_id", "pk", "price"):
+        refunds.setdefault(course_id, []).append((pk, price))
+    lines = []
+    for course in courses:
+        runs = course.confirmed_count >= course.minimum
+        line = DecisionLine(course_id=course.pk, course=str(course), confirmed=course.confirmed_count,
+                            minimum=course.minimum, outcome=Outcome.RUNNING if runs else Outcome.CANCELLED, dry_run=True)
+        if not runs:
+            line.settle_ids = [pk for pk, _ in refunds.get(course.pk, [])]
+            line.refund_count = len(line.settle_ids)
+            line.refund_total = sum((price for _, price in refunds.get(course.pk, [])), Decimal("0.00"))
+        lines.append(line)
+    return lines
+
+
+def week_out_run(*, now: dt.datetime | None = None, dry_run: bool = False) -> list[DecisionLine]:
+    """Decide every open course whose cutoff has passed (``course_decide``), one line each.
+
+    A dry run computes what would be decided and writes nothing. A course that cannot be decided
+    now (busy, an error) is logged and reported on its line; the next run tries it again. Safe to
+    run twice at once: each course is decided once, under its row lock.
+    """
+    now = now or timezone.now()
+    courses = courses_due(now=now)
+    if dry_run:
+        return _preview(courses)
+    lines = []
+    for course in courses:
+        line = DecisionLine(course_id=course.pk, course=str(course), confirmed=course.confirmed_count,
+                            minimum=course.minimum)
+        try:
+            decision = course_decide(course_id=course.pk, now=now)
+        except Exception as exc:  # one course must not stop the others; the next run retries it
+            log.exception("week-out: course %s could not be decided", course.pk)
+            line.error = f"{type(exc).__name__}: {exc}"
+            lines.append(line)
+            continue
+        line.confirmed, line.minimum, line.outcome = decision.confirmed_count, decision.minimum, decision.outcome
+        line.decided, line.settle_ids = decision.created, decision.settle_ids
+        line.refund_reason = refund_reason(decision)
+        if decision.settle_ids:
+            total = Registration.objects.filter(pk__in=decision.settle_ids).aggregate(total=Sum("price"))["total"]
+            line.refund_total, line.refund_count = total, len(decision.settle_ids)
+        lines.append(line)
+    return lines
+
+
+def courses_to_nudge(*, now: dt.datetime, nudge_days: int) -> list[Course]:
+    """Open courses below their minimum whose cutoff is still ahead, at most ``nudge_days`` away,
+    in semesters whose registration has opened; one query."""
+    window_end = now + dt.timedelta(days=nudge_days)
+    qs = (
+        Course.objects.filter(status=Course.Status.OPEN, semester__registration_opens_at__lte=now)
+        .select_related("semester").annotate(first_meeting_start=_first_start())
+        .filter(first_meeting_start__isnull=False, first_meeting_start__gt=now,
+                first_meeting_start__lt=window_end + dt.timedelta(days=MAX_CUTOFF_DAYS + 2))
+    )
+    qs = course_seats_annotate(qs, now=now).filter(confirmed_count__lt=F("minimum"))
+    return [c for c in qs.order_by("first_meeting_start", "pk") if now < c.registration_closes_at <= window_end]
+
+
+def nudges_send(*, now: dt.datetime | None = None) -> list[int]:
+    """The low-enrollment nudge: ``EnrollmentOptions.nudge_days`` before its cutoff, a course
+    still below its minimum asks its confirmed registrants ("help this class run — N more
+    needed", with the course's link; the call list for those without e-mail) and its instructor.
+    Once: one message per registration and one per instructor, by their dedupe keys (someone
+    who registers later gets theirs on the next run). Returns the ids of the courses nudged.
+
+    Locks: each course row in turn (its status and count are re-read under it).
+    """
+    now = now or timezone.now()
+    nudged: list[int] = []
+    for candidate in courses_to_nudge(now=now, nudge_days=EnrollmentOptions.current().nudge_days):
+        try:
+            with locked_atomic():
+                course = seats._lock_courses([candidate.pk])[candidate.pk]
+                if course.status != Course.Status.OPEN or course.is_past_cutoff(now):
+                    continue
+                confirmed = list(
+                    Registration.objects.filter(course_id=course.pk, status=S.CONFIRMED)
+                    .select_related("order").order_by("pk")
+                )
+                needed = course.minimum - len(confirmed)
+                if needed <= 0:
+                    continue
+                for registration in confirmed:
+                    registration.course = course
+                    messages.queue_nudge(registration, needed)
+                    _call(registration, T.NUDGE, needed=needed)
+                messages.queue_instructor_nudge(course, needed)
+        except Exception:  # one course must not stop the others; the next run tries again
+            log.exception("nudges: course %s failed", candidate.pk)
+            continue
+        nudged.append(course.pk)
+    return nudged
