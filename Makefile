@@ -20,11 +20,13 @@ install: $(STAMP)
 dirs:
 	mkdir -p var/mail var/media var/broker/queue var/broker/processed var/broker/control
 
-## make run: install, migrate, load the demo semester, create the demo staff login, then serve the
+## make run: install, migrate, load the demo semester, decide the courses past their cutoff (the
+## week-out run), create the demo staff login, then serve the
 ## site with a Celery worker and beat (Ctrl-C stops all three).
 run: install dirs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py week_out
 	$(BIN)/python manage.py demo_staff
 	@echo "Library Classes: http://127.0.0.1:8000/  (back office: http://127.0.0.1:8000/staff/)"
 	$(BIN)/honcho --procfile Procfile.dev start

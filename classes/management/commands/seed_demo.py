@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from classes import demo_data, demo_maps, schedule
+from classes import demo_data, demo_maps
 from classes.models import Category, Course, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
@@ -194,11 +194,14 @@ def _set_meetings(course: Course, spec: demo_data.CourseSpec, today: dt.date, ve
 def _course_status(spec, course: Course, meetings: list[Meeting], confirmed: int, now: dt.datetime) -> str:
     if spec.draft:
         return Course.Status.DRAFT
-    if now < schedule.cutoff_at(meetings[0].starts_at, course.semester.cutoff_days):
-        return Course.Status.OPEN
-    if confirmed < course.minimum:
-        return Course.Status.CANCELLED  # the week-out run cancelled it
-    return Course.Status.COMPLETED if meetings[-1].ends_at <= now else Course.Status.RUNNING
+    if meetings[-1].ends_at <= now:
+        return Course.Status.COMPLETED  # held before the demo began: history
+    decision = getattr(course, "decision", None) if course.pk else None
+    if decision is not None:
+        return decision.outcome  # decided by an earlier week-out run: keep it
+    # Open, and past its cutoff or not: past-cutoff courses wait for the week-out run, which
+    # `make run` starts right after loading (so the demo shows decisions, the call list, mail).
+    return Course.Status.OPEN
 
 
 def _attendees(index: int, count: int) -> list[tuple[str, str]]:
@@ -272,10 +275,13 @@ def _create_paid_orders(course: Course, registrations: list[Registration], *, no
     Registration.objects.bulk_create(registrations)
     for n, reg in enumerate(registrations):
         if reg.price > 0:
-            provider = Payment.Provider.CARD if reg.order.email and n % 3 else Payment.Provider.CHECK
+            # Demo money is cash and checks taken at the desk: a demo card payment would need a real
+            # PaymentIntent in Stripe (or localstripe) to be refundable.
+            provider = Payment.Provider.CHECK if n % 3 else Payment.Provider.CASH
             payment = Payment.objects.create(
                 order=reg.order, provider=provider, amount=reg.price, status=Payment.Status.SUCCEEDED,
-                reference=f"demo-{reg.order.pk}" if provider == Payment.Provider.CARD else f"{1000 + reg.order.pk}",
+                reference=f"{1000 + reg.order.pk}" if provider == Payment.Provider.CHECK else "",
+                payer=f"{reg.order.first_name} {reg.order.last_name}" if provider == Payment.Provider.CHECK else "",
                 succeeded_at=now,
             )
             payment.registrations.add(reg)
