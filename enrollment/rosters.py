@@ -11,19 +11,17 @@ without the permission get 403.
 import csv
 import io
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views import View
 
 from classes.models import Course, Meeting
 from classes.schedule import local
 from classes.selectors import semester_current
 from core.locking import Busy
+from core.staff import StaffPageView
 
 from .models import Attendance, Registration
 from .roster_forms import AttendanceForm, RosterChoiceForm
@@ -35,27 +33,14 @@ VIEW_ROSTER = "enrollment.view_roster"
 TAKE_ATTENDANCE = "enrollment.take_attendance"
 
 
-class StaffPermissionView(View):
-    """A back-office page that needs one permission (403 without it)."""
+class StaffPermissionView(StaffPageView):
+    """A roster page (or another enrollment back-office page) that needs one permission."""
 
     permission: str = VIEW_ROSTER
 
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(self.permission):
-            raise PermissionDenied
-        request.current_app = admin.site.name
-        return super().dispatch(request, *args, **kwargs)
-
-    def render(self, template: str, title: str, status: int = 200, **context) -> TemplateResponse:
+    def page_flags(self) -> dict:
         user = self.request.user
-        return TemplateResponse(self.request, template, {
-            **admin.site.each_context(self.request),
-            "title": title,
-            "subtitle": None,
-            "can_view_roster": user.has_perm(VIEW_ROSTER),
-            "can_take_attendance": user.has_perm(TAKE_ATTENDANCE),
-            **context,
-        }, status=status)
+        return {"can_view_roster": user.has_perm(VIEW_ROSTER), "can_take_attendance": user.has_perm(TAKE_ATTENDANCE)}
 
 
 def _roster_course(course_id: int) -> Course:

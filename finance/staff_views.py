@@ -18,16 +18,15 @@ import uuid
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views import View
 
 from core.locking import Busy
 from core.money import format_money
+from core.staff import StaffPageView
 from enrollment.models import Registration
 
 from . import reports, selectors
@@ -115,27 +114,14 @@ class DepositRangeForm(forms.Form):
 
 # --- the base view ---------------------------------------------------------------------------------
 
-class MoneyView(View):
-    """A back-office page that needs one permission (403 without it)."""
+class MoneyView(StaffPageView):
+    """A money page of the back office that needs one permission (403 without it)."""
 
     permission: str = ISSUE_REFUND
 
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(self.permission):
-            raise PermissionDenied
-        request.current_app = admin.site.name
-        return super().dispatch(request, *args, **kwargs)
-
-    def render(self, template: str, title: str, status: int = 200, **context) -> TemplateResponse:
+    def page_flags(self) -> dict:
         user = self.request.user
-        return TemplateResponse(self.request, template, {
-            **admin.site.each_context(self.request),
-            "title": title,
-            "subtitle": None,
-            "can_issue_refund": user.has_perm(ISSUE_REFUND),
-            "can_view_reports": user.has_perm(VIEW_REPORTS),
-            **context,
-        }, status=status)
+        return {"can_issue_refund": user.has_perm(ISSUE_REFUND), "can_view_reports": user.has_perm(VIEW_REPORTS)}
 
 
 # --- a refund for a registration --------------------------------------------------------------------

@@ -154,7 +154,7 @@ def localstripe_server():
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
                 _unavailable("it did not answer in time")
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling another process until it answers, bounded by the deadline
         yield server
     finally:
         if proc.poll() is None:

@@ -50,7 +50,7 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str, poll
         if time.monotonic() > deadline:
             extra = f"\n{details()}" if details else ""
             raise WaitTimeout(f"waited {timeout:.0f} s for {what}{extra}")
-        time.sleep(poll)
+        time.sleep(poll)  # a condition in another process (DB, worker, Redis): poll it, bounded
 
 
 def free_port() -> int:
