@@ -3,7 +3,7 @@
 
 - Program coordinator: everything.
 - Front desk: desk registrations, cash and check, rosters, attendance; no refunds, no money reports.
-- Finance: payments, refunds, the deposit report.
+- Finance: payments, refunds, the deposit report, the Pass the Buck fund's ledger (to read).
 """
 
 COORDINATOR = "Program coordinator"
@@ -44,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("finance", "change_refund"),
         ("finance", "issue_refund"),
         ("finance", "view_stripeevent"),
+        ("finance", "view_fund"),
+        ("finance", "view_fundentry"),
         ("enrollment", "view_order"),
         ("enrollment", "view_registration"),
         ("classes", "view_semester"),

@@ -2,7 +2,8 @@
 
 Money moves only through ``finance.services``: card payments and refunds through Stripe, so
 nothing here changes an amount or a status by hand. The one staff step is "mark issued" for a
-cash or check refund, which records the refund check number (``refund_mark_issued``). A
+cash or check refund, which records the refund check number (``refund_mark_issued``). The Pass the
+Buck fund and its ledger are read-only too: entries are written by ``finance.services.fund``. A
 payment's page links each of its registrations to the refund and transfer pages of
 ``finance.staff_views`` (/staff/money/); the refunds list links to "Refunds to issue".
 """
@@ -15,8 +16,9 @@ from django.utils.html import format_html, format_html_join
 
 from .errors import PaymentError
 from .forms import RefundIssuedFormSet
-from .models import Payment, Refund, StripeEvent
+from .models import Fund, FundEntry, Payment, Refund, StripeEvent
 from .services import refund_mark_issued
+from .services.fund import fund_balance
 
 
 def _int(value) -> int | None:
@@ -147,3 +149,30 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_filter = ("type", "received_at")
     search_fields = ("event_id",)
     date_hierarchy = "received_at"
+
+
+@admin.register(Fund)
+class FundAdmin(ReadOnlyAdmin):
+    """The fund and its balance (the sum of its entries); the entries are the ledger below."""
+
+    list_display = ("name", "balance")
+    fields = ("name", "balance")
+    readonly_fields = fields
+
+    @admin.display(description="Balance")
+    def balance(self, obj):
+        return f"${fund_balance(obj):,.2f}"
+
+
+@admin.register(FundEntry)
+class FundEntryAdmin(ReadOnlyAdmin):
+    """The ledger: never edited or deleted (a mistake is corrected by an adjustment, made through
+    ``finance.services.fund.fund_adjust``)."""
+
+    list_display = ("created_at", "kind", "amount", "reason", "registration", "payment", "created_by")
+    list_filter = ("kind", "created_at")
+    list_select_related = ("registration", "payment", "created_by")
+    search_fields = ("dedupe_key", "reason", "registration__attendee_last_name")
+    date_hierarchy = "created_at"
+    fields = ("fund", "kind", "amount", "reason", "registration", "payment", "created_by", "created_at", "dedupe_key")
+    readonly_fields = fields

@@ -1,9 +1,11 @@
 """Payments and refunds. A payment moves money in for one or more registrations of an order;
-a refund moves money back for one registration. Neither is ever deleted."""
+a refund moves money back for one registration. Neither is ever deleted. The Pass the Buck fund
+is a ledger of append-only entries (``Fund``, ``FundEntry``)."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.models import TimeStampedModel
 from enrollment.models import Order, Registration
@@ -103,3 +105,97 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return self.event_id
+
+
+class Fund(TimeStampedModel):
+    """Pass the Buck, the scholarship fund: one row, read with :meth:`current`. Its balance is the
+    sum of its entries (``finance.services.fund.fund_balance``); the row itself is what an award
+    locks, so that two checkouts never spend the same dollars."""
+
+    PASS_THE_BUCK = "Pass the Buck"
+
+    name = models.CharField(max_length=80, unique=True, default=PASS_THE_BUCK)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls) -> "Fund":
+        """The Pass the Buck fund, made on first use."""
+        return cls.objects.get_or_create(name=cls.PASS_THE_BUCK)[0]
+
+
+class ImmutableEntry(Exception):
+    """A fund entry is never edited or deleted: a mistake is corrected by an adjustment."""
+
+
+class FundEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableEntry("Fund entries cannot be edited; record an adjustment instead.")
+
+    def delete(self):
+        raise ImmutableEntry("Fund entries cannot be deleted; record an adjustment instead.")
+
+
+class FundEntry(models.Model):
+    """One line of the fund's ledger, append-only: donation (+), scholarship award (−), award
+    returned (+), adjustment (±, with a reason). Written only by ``finance.services.fund``; the
+    ``dedupe_key`` names the cause (``award:<registration id>``…) so each is booked once."""
+
+    class Kind(models.TextChoices):
+        DONATION = "donation", "Donation"
+        AWARD = "award", "Scholarship award"
+        AWARD_RETURNED = "award_returned", "Award returned"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY, help_text="Signed: + into the fund, − out of it.")
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="fund_entries", help_text="The seat an award paid half of.")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="fund_entries", help_text="The payment a donation came with.")
+    dedupe_key = models.CharField(max_length=120, unique=True, help_text="One entry per cause.")
+
+    objects = FundEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "fund entries"
+        indexes = [models.Index(fields=["fund", "kind"])]
+        permissions = [("adjust_fund", "Can adjust the Pass the Buck fund, with a reason")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="donation", amount__gt=0)
+                    | Q(kind="award", amount__lt=0)
+                    | Q(kind="award_returned", amount__gt=0)
+                    | (Q(kind="adjustment") & ~Q(amount=0))
+                ),
+                name="fundentry_sign_matches_kind",
+            ),
+            models.CheckConstraint(condition=~Q(kind="adjustment") | ~Q(reason=""),
+                                   name="fundentry_adjustment_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["award", "award_returned"]) | Q(registration__isnull=False),
+                name="fundentry_award_has_registration",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount:+.2f}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableEntry("Fund entries cannot be edited; record an adjustment instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableEntry("Fund entries cannot be deleted; record an adjustment instead.")

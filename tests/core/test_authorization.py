@@ -51,10 +51,11 @@ from enrollment.models import (
     Registration,
 )
 from enrollment.services import registration_cancel
-from finance.models import Payment, Refund
+from finance.models import FundEntry, Payment, Refund
 from tests.factories import (
     CallListEntryFactory,
     CourseDecisionFactory,
+    FundEntryFactory,
     OutboxMessageFactory,
     PaymentFactory,
     RefundFactory,
@@ -102,6 +103,7 @@ class World:
     enrollment_options: EnrollmentOptions
     decision: CourseDecision  # a week-out decision
     call: CallListEntry  # a registrant without e-mail to phone, not called yet
+    fund_entry: FundEntry  # a donation to Pass the Buck
     clerk: User  # a staff member without a role (the target of the user-admin actions)
     people: dict[str, User]  # who opens the pages: one user per role and per visitor (not anonymous)
 
@@ -136,7 +138,7 @@ def _build_world() -> World:
         due_order=due.order, cancelled=cancelled, refund=refund, outbox=OutboxMessageFactory(),
         referral=ReferralSource.objects.get_or_create(name="A friend")[0], stripe_event=StripeEventFactory(),
         site_options=SiteOptions.current(), enrollment_options=EnrollmentOptions.current(),
-        decision=CourseDecisionFactory(), call=CallListEntryFactory(), clerk=clerk,
+        decision=CourseDecisionFactory(), call=CallListEntryFactory(), fund_entry=FundEntryFactory(), clerk=clerk,
         people={who: _person(who) for who in (*STAFF, *VISITORS) if who != "anonymous"},
     )
 
@@ -208,6 +210,8 @@ ADMIN_MODELS: dict[str, tuple[str, str, str, str, str]] = {
     "finance.payment":              ("CF",      "",  "CF",   "CF",    ""),  # read-only
     "finance.refund":               ("CF",      "",  "CF",   "CF",    ""),
     "finance.stripeevent":          ("CF",      "",  "CF",   "CF",    ""),
+    "finance.fund":                 ("CF",      "",  "CF",   "CF",    ""),  # the ledger: read-only
+    "finance.fundentry":            ("CF",      "",  "CF",   "CF",    ""),  # never edited or deleted
 }
 
 #: The object whose change/history/delete pages are opened, per model.
@@ -230,6 +234,8 @@ ADMIN_OBJECT: dict[str, Callable[[World], object]] = {
     "finance.payment": lambda w: w.payment,
     "finance.refund": lambda w: w.refund,
     "finance.stripeevent": lambda w: w.stripe_event,
+    "finance.fund": lambda w: w.fund_entry.fund,
+    "finance.fundentry": lambda w: w.fund_entry,
 }
 
 #: Pages whose "allowed" answer is a redirect: the one-row options go straight to their row.

@@ -10,7 +10,7 @@ from classes.models import Category, Course, Meeting, Semester, Venue
 from core.models import OutboxMessage
 from enrollment.models import CallListEntry, CourseDecision, Order, ReferralSource, Registration
 from enrollment.services.seats import attendee_key
-from finance.models import Payment, Refund, StripeEvent
+from finance.models import Fund, FundEntry, Payment, Refund, StripeEvent
 from instructors.models import Instructor
 
 
@@ -231,3 +231,26 @@ class CallListEntryFactory(factory.django.DjangoModelFactory):
     registration = factory.SubFactory(RegistrationFactory, order=factory.SubFactory(OrderFactory, email=""))
     topic = CallListEntry.Topic.REMINDER
     script = "A reminder: the class runs, and the first meeting is next week."
+
+
+class FundFactory(factory.django.DjangoModelFactory):
+    """The Pass the Buck fund (one row)."""
+
+    class Meta:
+        model = Fund
+        django_get_or_create = ("name",)
+
+    name = Fund.PASS_THE_BUCK
+
+
+class FundEntryFactory(factory.django.DjangoModelFactory):
+    """A $50.00 donation to the fund (entries are otherwise written by ``finance.services.fund``)."""
+
+    class Meta:
+        model = FundEntry
+
+    fund = factory.SubFactory(FundFactory)
+    kind = FundEntry.Kind.DONATION
+    amount = Decimal("50.00")
+    reason = "Donated at the desk"
+    dedupe_key = factory.Sequence(lambda n: f"test-donation:{n}")

@@ -1,0 +1,217 @@
+"""Pass the Buck: the scholarship fund's ledger (ARCHITECTURE §5).
+
+Every change is a new ``FundEntry`` — donation (+), award (−), award returned (+), adjustment (±,
+with a reason and who made it); the balance is their sum and no entry is ever edited or deleted.
+Each entry's ``dedupe_key`` names its cause (``donation:<payment id>``, ``award:<registration
+id>``, ``award-return:<registration id>``, ``adjust:…``), so a cause is booked once however often
+a service is called.
+
+Money out (an award, a negative adjustment) locks the ``Fund`` row first and reads the balance
+under that lock, so two checkouts can never spend the same dollars and the balance never goes
+below zero. Money in needs no lock. Callers that also lock courses or registrations lock those
+first and the fund row last (one order for every locker: no deadlocks).
+"""
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from classes.models import Course
+from core.locking import locked_atomic
+from enrollment.models import Registration
+
+from ..errors import PaymentError
+from ..models import MONEY, Fund, FundEntry, Payment
+
+K = FundEntry.Kind
+S = Registration.Status
+
+#: Row locking on the fund. Only the race tests' control run switches it off, to show that
+#: without it two awards spend the same dollars (and so that the race test can fail).
+LOCKING = True
+
+#: The largest amount an entry can hold (``DecimalField(max_digits=10, decimal_places=2)``).
+MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class FundError(PaymentError):
+    default_message = "The Pass the Buck fund could not be changed."
+
+
+class FundInsufficient(FundError):
+    """The fund holds less than the award (or a negative adjustment) asks for."""
+
+    default_message = "The Pass the Buck fund does not have enough money for this."
+
+
+class FundInvalidAmount(FundError):
+    default_message = "Enter an amount in dollars and cents."
+
+
+class FundNotReturnable(FundError):
+    default_message = "Only the award of a cancelled registration (or a cancelled course) goes back to the fund."
+
+
+def _amount(value, *, signed: bool = False) -> Decimal:
+    """A valid entry amount: a ``Decimal`` (never a float, int or text), whole cents, not zero,
+    within the column; positive unless ``signed``."""
+    if not isinstance(value, Decimal):
+        raise FundInvalidAmount(f"The amount must be a Decimal, not {type(value).__name__}.")
+    try:
+        if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+            raise FundInvalidAmount("The amount must be whole cents.")
+    except InvalidOperation as exc:  # too many digits to quantize
+        raise FundInvalidAmount(f"The amount must be at most {MAX_AMOUNT}.") from exc
+    if value == 0:
+        raise FundInvalidAmount("The amount must not be zero.")
+    if value < 0 and not signed:
+        raise FundInvalidAmount("The amount must be more than zero.")
+    if abs(value) > MAX_AMOUNT:
+        raise FundInvalidAmount(f"The amount must be at most {MAX_AMOUNT}.")
+    return value.quantize(Decimal("0.01"))
+
+
+def fund_balance(fund: Fund | None = None) -> Decimal:
+    """The fund's balance: the sum of its entries. Locks nothing (an award reads it again under
+    the fund row's lock)."""
+    fund = fund or Fund.current()
+    total = FundEntry.objects.filter(fund=fund).aggregate(total=Sum("amount"))["total"]
+    return (total or ZERO).quantize(Decimal("0.01"))
+
+
+def _lock_fund(fund: Fund | None) -> Fund:
+    """Lock the fund row (caller holds a transaction) and return it."""
+    pk = (fund or Fund.current()).pk
+    qs = Fund.objects.filter(pk=pk)
+    return (qs.select_for_update() if LOCKING else qs).get()
+
+
+def _write(**fields) -> FundEntry | None:
+    """Insert one entry; None if its dedupe key was written first by a concurrent caller."""
+    try:
+        with transaction.atomic():
+            return FundEntry.objects.create(**fields)
+    except IntegrityError:
+        if FundEntry.objects.filter(dedupe_key=fields["dedupe_key"]).exists():
+            return None
+        raise
+
+
+def fund_donation_record(*, amount: Decimal, dedupe_key: str, payment: Payment | None = None, by=None,
+                         reason: str = "", now: dt.datetime | None = None) -> FundEntry:
+    """Book a donation (+) once per ``dedupe_key`` (``donation:<payment id>`` for one that came
+    with a payment); a repeat returns the entry already booked. Locks nothing: money in can never
+    overspend the fund."""
+    amount = _amount(amount)
+    if not dedupe_key:
+        raise FundError("A donation needs a dedupe key naming its cause.")
+    existing = FundEntry.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    entry = _write(fund=Fund.current(), kind=K.DONATION, amount=amount, payment=payment, created_by=by,
+                   reason=reason[:300], dedupe_key=dedupe_key, created_at=now or timezone.now())
+    return entry or FundEntry.objects.get(dedupe_key=dedupe_key)
+
+
+def fund_award(*, registration: Registration, amount: Decimal, by=None, reason: str = "",
+               now: dt.datetime | None = None) -> FundEntry:
+    """Pay ``amount`` of ``registration``'s fee from the fund (a − entry), once per registration:
+    a repeat returns the award already made.
+
+    Locks: the ``Fund`` row (``SELECT … FOR UPDATE``), then reads the balance under it, so two
+    awards never spend the same dollars; raises :class:`FundInsufficient` (nothing written) when
+    the balance is less than ``amount``. Lock courses and registrations before calling this.
+    """
+    amount = _amount(amount)
+    if registration.status not in Registration.ACTIVE:
+        raise FundError(f"A {registration.get_status_display().lower()} registration gets no award.")
+    key = f"award:{registration.pk}"
+    with locked_atomic():
+        fund = _lock_fund(None)
+        existing = FundEntry.objects.filter(dedupe_key=key).first()
+        if existing is not None:
+            return existing
+        balance = fund_balance(fund)
+        if balance < amount:
+            raise FundInsufficient(
+                f"The Pass the Buck fund has ${balance} left; this scholarship needs ${amount}."
+            )
+        entry = _write(fund=fund, kind=K.AWARD, amount=-amount, registration=registration, created_by=by,
+                       reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
+    return entry or FundEntry.objects.get(dedupe_key=key)
+
+
+def _returnable(registration: Registration) -> bool:
+    return registration.status == S.CANCELLED or registration.course.status == Course.Status.CANCELLED
+
+
+def fund_award_return(*, registration: Registration, by=None, reason: str = "",
+                      now: dt.datetime | None = None) -> FundEntry | None:
+    """Give the award of a cancelled registration (or one in a cancelled course) back to the fund
+    (a + entry of the same size), once; None when the registration had no award. A repeat
+    returns the entry already booked.
+
+    Locks: the ``Fund`` row (returns and awards of one registration never interleave)."""
+    registration = Registration.objects.select_related("course").get(pk=registration.pk)
+    if not _returnable(registration):
+        raise FundNotReturnable()
+    key = f"award-return:{registration.pk}"
+    with locked_atomic():
+        fund = _lock_fund(None)
+        award = FundEntry.objects.filter(dedupe_key=f"award:{registration.pk}").first()
+        if award is None:
+            return None
+        existing = FundEntry.objects.filter(dedupe_key=key).first()
+        if existing is not None:
+            return existing
+        if not reason:
+            reason = ("The course was cancelled." if registration.course.status == Course.Status.CANCELLED
+                      else "The registration was cancelled.")
+        entry = _write(fund=fund, kind=K.AWARD_RETURNED, amount=-award.amount, registration=registration,
+                       created_by=by, reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
+    return entry or FundEntry.objects.get(dedupe_key=key)
+
+
+def fund_adjust(*, amount: Decimal, reason: str, by, now: dt.datetime | None = None) -> FundEntry:
+    """A correction by staff (±), with a required reason and who made it.
+
+    Locks: the ``Fund`` row; a negative adjustment may not take the balance below zero
+    (:class:`FundInsufficient`, nothing written)."""
+    amount = _amount(amount, signed=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FundError("An adjustment needs a reason.")
+    with locked_atomic():
+        fund = _lock_fund(None)
+        if amount < 0:
+            balance = fund_balance(fund)
+            if balance + amount < 0:
+                raise FundInsufficient(f"The Pass the Buck fund has ${balance}; it cannot go below zero.")
+        return FundEntry.objects.create(fund=fund, kind=K.ADJUSTMENT, amount=amount, reason=reason[:300],
+                                        created_by=by, dedupe_key=f"adjust:{uuid.uuid4().hex}",
+                                        created_at=now or timezone.now())
+
+
+def fund_returns_sweep(*, now: dt.datetime | None = None) -> list[FundEntry]:
+    """Return every award whose registration is cancelled (by the patron, or with its course) and
+    not yet returned. Idempotent: running it twice, or at once, books each return once. Locks
+    the fund row per return (``fund_award_return``)."""
+    now = now or timezone.now()
+    due = (
+        FundEntry.objects.filter(kind=K.AWARD)
+        .filter(Q(registration__status=S.CANCELLED) | Q(registration__course__status=Course.Status.CANCELLED))
+        .exclude(registration__fund_entries__kind=K.AWARD_RETURNED)
+        .select_related("registration")
+        .order_by("pk")
+    )
+    returned = []
+    for award in due:
+        entry = fund_award_return(registration=award.registration, now=now)
+        if entry is not None:
+            returned.append(entry)
+    return returned
