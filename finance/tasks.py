@@ -19,3 +19,12 @@ def transfers_sweep() -> None:
     from .services.staff import transfers_sweep as sweep
 
     sweep()
+
+
+@shared_task(name="finance.fund_returns_sweep", ignore_result=True)
+def fund_returns_sweep() -> None:
+    """Periodic: return to Pass the Buck the awards of registrations (or courses) that were
+    cancelled (``finance.services.fund.fund_returns_sweep``)."""
+    from .services.fund import fund_returns_sweep as sweep
+
+    sweep()

@@ -159,6 +159,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "refunds-sweep": {"task": "finance.refunds_sweep", "schedule": 300.0},
     # Settle the price difference of transfers whose settlement did not run.
     "transfers-sweep": {"task": "finance.transfers_sweep", "schedule": 300.0},
+    # Return scholarship awards of cancelled registrations and courses to Pass the Buck.
+    "fund-returns-sweep": {"task": "finance.fund_returns_sweep", "schedule": 300.0},
     # The week-out run: decide every open course whose cutoff has passed (runs or cancelled and
     # refunded), once per course (enrollment.services.weekout).
     "week-out": {"task": "enrollment.week_out", "schedule": 600.0},

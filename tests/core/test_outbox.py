@@ -424,3 +424,11 @@ def test_holds_expire_task_calls_the_service(monkeypatch):
     monkeypatch.setattr(services, "holds_expire", lambda **kw: calls.append(kw) or 3)
     assert enrollment_tasks.holds_expire() == 3
     assert calls == [{}]
+
+
+def test_every_beat_entry_names_a_registered_task():
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
