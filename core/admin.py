@@ -21,6 +21,7 @@ class SiteOptionsAdmin(admin.ModelAdmin):
         ("The library", {"fields": ("library_name", "program_name", "street_address", "city_state_zip", "phone",
                                     "email")}),
         ("Rates used in course budgets", {"fields": ("staff_hourly_rate", "default_instructor_rate")}),
+        ("Donations", {"fields": ("nonprofit_statement",)}),
     )
 
     def has_add_permission(self, request):

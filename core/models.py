@@ -41,6 +41,12 @@ class SiteOptions(models.Model):
         default=Decimal("15.00"),
         validators=[MinValueValidator(Decimal("0"))],
     )
+    nonprofit_statement = models.TextField(
+        "Non-profit statement",
+        blank=True,
+        help_text="Printed on donation receipts, e.g. \"The Library Foundation is a 501(c)(3) organization; "
+        "no goods or services were provided in exchange for this gift.\"",
+    )
 
     class Meta:
         verbose_name = "site options"

@@ -46,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("finance", "view_stripeevent"),
         ("finance", "view_fund"),
         ("finance", "view_fundentry"),
+        ("finance", "view_donation"),
         ("enrollment", "view_order"),
         ("enrollment", "view_registration"),
         ("classes", "view_semester"),

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from .errors import PaymentError
 from .forms import RefundIssuedFormSet
-from .models import Fund, FundEntry, Payment, Refund, StripeEvent
+from .models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
 from .services import refund_mark_issued
 from .services.fund import fund_balance
 
@@ -176,3 +176,39 @@ class FundEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     fields = ("fund", "kind", "amount", "reason", "registration", "payment", "created_by", "created_at", "dedupe_key")
     readonly_fields = fields
+
+
+@admin.register(Donation)
+class DonationAdmin(ReadOnlyAdmin):
+    """Donations to Pass the Buck: read-only (recorded on /staff/money/donations/new/ through
+    ``finance.services.donations``). The list never shows an anonymous donor's name; the change
+    page does (staff need it for the receipt, which is the donor's)."""
+
+    list_display = ("receipt", "donor", "amount", "method", "status", "date")
+    list_filter = ("method", "status", "anonymous", "created_at")
+    list_select_related = ("taken_by",)
+    search_fields = ("id", "reference")
+    date_hierarchy = "created_at"
+    fields = ("receipt", "first_name", "last_name", "anonymous", "email", "address", "amount", "method", "reference",
+              "dedication", "status", "taken_by", "created_at", "succeeded_at", "links")
+    readonly_fields = fields
+
+    @admin.display(description="Receipt number", ordering="pk")
+    def receipt(self, obj):
+        return obj.receipt_number
+
+    @admin.display(description="Donor")
+    def donor(self, obj):
+        return "Anonymous" if obj.anonymous else obj.donor_name
+
+    @admin.display(description="Date", ordering="created_at")
+    def date(self, obj):
+        return obj.succeeded_at or obj.created_at
+
+    @admin.display(description="Pages")
+    def links(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html('<a href="{}">Donation page</a> · <a href="{}">Download receipt (PDF)</a>',
+                           reverse("money:donation-detail", args=[obj.pk]),
+                           reverse("money:donation-receipt", args=[obj.pk]))

@@ -93,6 +93,60 @@ class Refund(TimeStampedModel):
         return self.payment.provider
 
 
+class Donation(models.Model):
+    """A gift to Pass the Buck, taken at the desk (cash or check) or, later, by card. A succeeded
+    donation has exactly one fund entry, ``dedupe_key="donation:<pk>"`` (``finance.services.donations``).
+    The receipt number is derived from the primary key (:attr:`receipt_number`), never stored."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        CHECK = "check", "Check"
+        CARD = "card", "Card"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    email = models.EmailField(blank=True)
+    address = models.TextField("Postal address", blank=True)
+    amount = models.DecimalField(**MONEY)
+    method = models.CharField(max_length=8, choices=Method.choices)
+    reference = models.CharField(max_length=120, blank=True, help_text="The check number.")
+    dedication = models.CharField(max_length=200, blank=True, help_text='"In honor of …", as the donor asked.')
+    anonymous = models.BooleanField(
+        default=False, help_text="Never listed publicly or on thank-you lists by name (the receipt still is theirs)."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    RECEIPT_PREFIX = "D-"
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
+            models.CheckConstraint(condition=~Q(method="check") | ~Q(reference=""), name="donation_check_has_number"),
+            models.CheckConstraint(condition=~Q(status="succeeded") | Q(succeeded_at__isnull=False),
+                                   name="donation_succeeded_has_time"),
+        ]
+
+    def __str__(self):
+        return f"Donation {self.receipt_number}"
+
+    @property
+    def receipt_number(self) -> str:
+        return f"{self.RECEIPT_PREFIX}{self.pk:06d}" if self.pk else ""
+
+    @property
+    def donor_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
 class StripeEvent(models.Model):
     """A webhook event already handled: a repeat delivery of the same id is a no-op."""
 

@@ -21,4 +21,7 @@ urlpatterns = [
     path("registrations/<int:pk>/transfer/", _staff(RegistrationTransferView), name="registration-transfer"),
     path("refunds/to-issue/", _staff(staff_views.RefundsToIssueView), name="refunds-to-issue"),
     path("deposits/", _staff(staff_views.DepositReportView), name="deposit-report"),
+    path("donations/new/", _staff(staff_views.DonationCreateView), name="donation-create"),
+    path("donations/<int:pk>/", _staff(staff_views.DonationDetailView), name="donation-detail"),
+    path("donations/<int:pk>/receipt.pdf", _staff(staff_views.DonationReceiptView), name="donation-receipt"),
 ]

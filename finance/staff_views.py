@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from core.locking import Busy
@@ -32,8 +33,18 @@ from enrollment.models import Registration
 from . import reports, selectors
 from .balances import order_balance
 from .errors import PaymentError
-from .models import Payment, Refund
+from .models import Donation, Payment, Refund
 from .services import refund_mark_issued
+from .services.donations import (
+    ADDRESS_MAX,
+    DEDICATION_MAX,
+    NAME_MAX,
+    REFERENCE_MAX,
+    DonationInvalid,
+    donation_receipt_pdf,
+    donation_record_offline,
+    receipt_filename,
+)
 from .services.staff import (
     OVERRIDE_MAX,
     REASON_MAX,
@@ -46,6 +57,9 @@ from .services.staff import (
 ISSUE_REFUND = "finance.issue_refund"
 OUTSIDE_POLICY = "finance.refund_outside_policy"
 VIEW_REPORTS = "finance.view_money_reports"
+#: Donations taken at the desk are money taken at the desk: the same permission as cash and checks
+#: on an order (front desk, finance, the coordinator).
+TAKE_OFFLINE = "finance.take_offline_payment"
 BUSY_MESSAGE = "Someone else is working on this right now. Please try again in a moment."
 
 
@@ -307,3 +321,75 @@ def _csv(filename: str, rows) -> HttpResponse:
     for row in rows:
         writer.writerow(row)
     return response
+
+
+# --- donations to Pass the Buck (cash and check at the desk) ----------------------------------------
+
+class DonationForm(forms.Form):
+    """The input's shape; the amount and the check number are checked by the service (one set of
+    rules with desk payments) and its errors are put on the field at fault."""
+
+    first_name = forms.CharField(label="Donor's first name", max_length=NAME_MAX,
+                                 error_messages={"required": "Enter the donor's first name."})
+    last_name = forms.CharField(label="Donor's last name", max_length=NAME_MAX,
+                                error_messages={"required": "Enter the donor's last name."})
+    email = forms.EmailField(label="E-mail (optional)", required=False,
+                             help_text="The thank-you e-mail with the receipt (PDF) goes here.",
+                             error_messages={"invalid": "Enter an e-mail address like name@example.com."})
+    address = forms.CharField(label="Postal address (optional)", required=False, max_length=ADDRESS_MAX,
+                              widget=forms.Textarea(attrs={"rows": 3, "cols": 40}))
+    amount = forms.CharField(label="Amount ($)", max_length=20,
+                             error_messages={"required": "Enter the amount, like 25 or 25.50."},
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}))
+    method = forms.ChoiceField(label="Paid by", choices=[(Donation.Method.CASH, "Cash"),
+                                                         (Donation.Method.CHECK, "Check")],
+                               widget=forms.RadioSelect, error_messages={"required": "Choose cash or check."})
+    reference = forms.CharField(label="Check number", required=False, max_length=REFERENCE_MAX,
+                                help_text="Required for a check.")
+    dedication = forms.CharField(label="Dedication (optional)", required=False, max_length=DEDICATION_MAX,
+                                 help_text='For example "In honor of Ada Lopez".')
+    anonymous = forms.BooleanField(label="Anonymous: never list this donor by name", required=False)
+
+
+class DonationCreateView(MoneyView):
+    """Record a cash or check donation to Pass the Buck; then show it (with its receipt)."""
+
+    permission = TAKE_OFFLINE
+    template = "staff/money/donation_form.html"
+
+    def get(self, request):
+        return self.render(self.template, "Record a donation to Pass the Buck", form=DonationForm())
+
+    def post(self, request):
+        form = DonationForm(request.POST)
+        if not form.is_valid():
+            return self.render(self.template, "Record a donation to Pass the Buck", status=400, form=form)
+        try:
+            donation = donation_record_offline(**form.cleaned_data, taken_by=request.user)
+        except DonationInvalid as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return self.render(self.template, "Record a donation to Pass the Buck", status=400, form=form)
+        messages.success(request, f"Donation {donation.receipt_number} of {_dollars(donation.amount)} recorded."
+                         + (" The thank-you e-mail with the receipt is on its way." if donation.email else ""))
+        return HttpResponseRedirect(reverse("money:donation-detail", args=[donation.pk]))
+
+
+class DonationDetailView(MoneyView):
+    permission = TAKE_OFFLINE
+
+    def get(self, request, pk):
+        donation = get_object_or_404(Donation.objects.select_related("taken_by"), pk=pk)
+        return self.render("staff/money/donation_detail.html", f"Donation {donation.receipt_number}",
+                           donation=donation)
+
+
+class DonationReceiptView(MoneyView):
+    """The receipt as a PDF download."""
+
+    permission = TAKE_OFFLINE
+
+    def get(self, request, pk):
+        donation = get_object_or_404(Donation, pk=pk, status=Donation.Status.SUCCEEDED)
+        response = HttpResponse(donation_receipt_pdf(donation), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{receipt_filename(donation)}"'
+        return response

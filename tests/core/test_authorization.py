@@ -51,10 +51,11 @@ from enrollment.models import (
     Registration,
 )
 from enrollment.services import registration_cancel
-from finance.models import FundEntry, Payment, Refund
+from finance.models import Donation, FundEntry, Payment, Refund
 from tests.factories import (
     CallListEntryFactory,
     CourseDecisionFactory,
+    DonationFactory,
     FundEntryFactory,
     OutboxMessageFactory,
     PaymentFactory,
@@ -104,6 +105,7 @@ class World:
     decision: CourseDecision  # a week-out decision
     call: CallListEntry  # a registrant without e-mail to phone, not called yet
     fund_entry: FundEntry  # a donation to Pass the Buck
+    donation: Donation  # a cash donation taken at the desk
     clerk: User  # a staff member without a role (the target of the user-admin actions)
     people: dict[str, User]  # who opens the pages: one user per role and per visitor (not anonymous)
 
@@ -138,7 +140,8 @@ def _build_world() -> World:
         due_order=due.order, cancelled=cancelled, refund=refund, outbox=OutboxMessageFactory(),
         referral=ReferralSource.objects.get_or_create(name="A friend")[0], stripe_event=StripeEventFactory(),
         site_options=SiteOptions.current(), enrollment_options=EnrollmentOptions.current(),
-        decision=CourseDecisionFactory(), call=CallListEntryFactory(), fund_entry=FundEntryFactory(), clerk=clerk,
+        decision=CourseDecisionFactory(), call=CallListEntryFactory(), fund_entry=FundEntryFactory(), donation=DonationFactory(),
+        clerk=clerk,
         people={who: _person(who) for who in (*STAFF, *VISITORS) if who != "anonymous"},
     )
 
@@ -212,6 +215,7 @@ ADMIN_MODELS: dict[str, tuple[str, str, str, str, str]] = {
     "finance.stripeevent":          ("CF",      "",  "CF",   "CF",    ""),
     "finance.fund":                 ("CF",      "",  "CF",   "CF",    ""),  # the ledger: read-only
     "finance.fundentry":            ("CF",      "",  "CF",   "CF",    ""),  # never edited or deleted
+    "finance.donation":             ("CF",      "",  "CF",   "CF",    ""),  # read-only; taken on money:donation-create
 }
 
 #: The object whose change/history/delete pages are opened, per model.
@@ -236,6 +240,7 @@ ADMIN_OBJECT: dict[str, Callable[[World], object]] = {
     "finance.stripeevent": lambda w: w.stripe_event,
     "finance.fund": lambda w: w.fund_entry.fund,
     "finance.fundentry": lambda w: w.fund_entry,
+    "finance.donation": lambda w: w.donation,
 }
 
 #: Pages whose "allowed" answer is a redirect: the one-row options go straight to their row.
@@ -329,6 +334,12 @@ OTHER_PAGES: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
      lambda w: reverse("money:deposit-report") + "?export=summary",                   codes(200, 403, 200)),
     ("money:deposit-report#csv-items",
      lambda w: reverse("money:deposit-report") + "?export=items",                     codes(200, 403, 200)),
+    # donations to Pass the Buck: money taken at the desk (finance.take_offline_payment)
+    ("money:donation-create", lambda w: reverse("money:donation-create"),             codes(200, 200, 200)),
+    ("money:donation-detail",
+     lambda w: reverse("money:donation-detail", args=[w.donation.pk]),                codes(200, 200, 200)),
+    ("money:donation-receipt",
+     lambda w: reverse("money:donation-receipt", args=[w.donation.pk]),               codes(200, 200, 200)),
 ]
 
 PAGES = {key: (url, expected) for key, url, expected in _admin_pages() + OTHER_PAGES}
@@ -492,6 +503,11 @@ ACTIONS: dict[str, Action] = {
         lambda w: {"refund": str(w.refund.pk), f"r{w.refund.pk}-refund_id": str(w.refund.pk),
                    f"r{w.refund.pk}-reference": "5001"},
         lambda w: Refund.objects.get(pk=w.refund.pk).status, "CF"),
+    "money-donation": Action(
+        lambda w: reverse("money:donation-create"),
+        lambda w: {"first_name": "Ada", "last_name": "Lopez", "email": "", "address": "", "amount": "25.00",
+                   "method": "check", "reference": "3001", "dedication": ""},
+        lambda w: (Donation.objects.count(), FundEntry.objects.count()), "CDF"),
     "money-transfer": Action(
         lambda w: reverse("money:registration-transfer", args=[w.registration.pk]),
         lambda w: {"to_course": str(w.target.pk), "reason": "Asked by phone"},

@@ -10,7 +10,7 @@ from classes.models import Category, Course, Meeting, Semester, Venue
 from core.models import OutboxMessage
 from enrollment.models import CallListEntry, CourseDecision, Order, ReferralSource, Registration
 from enrollment.services.seats import attendee_key
-from finance.models import Fund, FundEntry, Payment, Refund, StripeEvent
+from finance.models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
 from instructors.models import Instructor
 
 
@@ -254,3 +254,18 @@ class FundEntryFactory(factory.django.DjangoModelFactory):
     amount = Decimal("50.00")
     reason = "Donated at the desk"
     dedupe_key = factory.Sequence(lambda n: f"test-donation:{n}")
+
+
+class DonationFactory(factory.django.DjangoModelFactory):
+    """A succeeded $40.00 cash donation (real ones are written by ``finance.services.donations``)."""
+
+    class Meta:
+        model = Donation
+
+    first_name = "Grace"
+    last_name = "Hopper"
+    email = "grace@example.org"
+    amount = Decimal("40.00")
+    method = Donation.Method.CASH
+    status = Donation.Status.SUCCEEDED
+    succeeded_at = factory.LazyFunction(timezone.now)
