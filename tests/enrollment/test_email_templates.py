@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from django.utils.html import escape
 
-from core.models import OutboxMessage, SiteOptions
 from enrollment import messages
 from enrollment.links import email_from_token
 from enrollment.models import Order, Registration
+from tests.enrollment.mail_checks import both, only_message, parts, site  # noqa: F401  (site: autouse fixture)
 from tests.factories import (
     InstructorFactory,
     OrderFactory,
@@ -31,19 +31,6 @@ S = Registration.Status
 FIRST = dt.date(2030, 3, 5)
 
 
-@pytest.fixture(autouse=True)
-def site():
-    options = SiteOptions.current()
-    options.library_name = "Salina Public Library"
-    options.program_name = "Lifelong Learning"
-    options.street_address = "301 W Elm St"
-    options.city_state_zip = "Salina, KS 67401"
-    options.phone = "785-555-0199"
-    options.email = "classes@salinapubliclibrary.example"
-    options.save()
-    return options
-
-
 @pytest.fixture
 def course():
     venue = VenueFactory(name="Community Kitchen", street_address="125 S 7th St", city="Salina", postal_code="67401",
@@ -55,37 +42,13 @@ def course():
     )
 
 
-def only_message(template: str) -> OutboxMessage:
-    rows = list(OutboxMessage.objects.filter(template=template))
-    assert len(rows) == 1, f"expected one {template} message, got {len(rows)}"
-    return rows[0]
-
-
-def parts(message: OutboxMessage) -> tuple[str, str]:
-    text, html = message.body_text, message.body_html
-    for part in (text, html, message.subject):
-        assert "{{" not in part and "{%" not in part and "None" not in part
-    assert html.startswith("<!DOCTYPE html>") or "<!DOCTYPE html>" in html
-    # Nothing from outside: no images, scripts, style sheets or tracking pixels; inline styles only.
-    for forbidden in ("<img", "src=", "<script", "<link", "<style", "url("):
-        assert forbidden not in html.lower(), forbidden
-    # The plain text part is plain: no HTML and no HTML escaping.
-    assert "<p" not in text and "&amp;" not in text and "&#x27;" not in text
-    return text, html
-
-
-def both(text: str, html: str, value: str) -> None:
-    assert value in text, f"{value!r} not in the text part"
-    assert escape(value) in html, f"{value!r} not in the HTML part"
-
-
 def manage_link_email(text: str) -> str | None:
     """The address the "My registrations" link in ``text`` was signed for."""
     match = re.search(r"http://127\.0\.0\.1:8000/my/(\S+)/\s", text)
     return email_from_token(match.group(1), max_age_days=1) if match else None
 
 
-def test_confirmation_and_receipt(course, site):
+def test_confirmation_and_receipt(course, site):  # noqa: F811  (the fixture from mail_checks)
     other = course_with_meetings(first=local_dt(dt.date(2030, 4, 2), 10, 0), weekly=1, minutes=120,
                                  title="Knitting for Beginners", fee=Decimal("0.00"), what_to_bring="")
     order = OrderFactory(first_name="Jordan", email="jordan@example.org")
@@ -244,7 +207,7 @@ def test_leaving_the_waitlist(course):
     assert "refund" not in text.lower() and "refund" not in html.lower()
 
 
-def test_manage_link(site):
+def test_manage_link(site):  # noqa: F811  (the fixture from mail_checks)
     OrderFactory(email="pat.reader@example.org")
     messages.queue_manage_link("Pat.Reader@Example.org")
     message = only_message("manage_link")

@@ -18,10 +18,11 @@ from PIL import Image
 
 from classes.demo_maps import venue_map_png
 from classes.models import Course
-from core.models import OutboxMessage, SiteOptions
+from core.models import OutboxMessage
 from core.outbox import _build_email, outbox_deliver_one
 from enrollment import messages
 from enrollment.models import CallListEntry, Order, Registration
+from tests.enrollment.mail_checks import both, only_message, parts, site  # noqa: F401  (site: autouse fixture)
 from tests.factories import (
     CourseDecisionFactory,
     InstructorFactory,
@@ -41,19 +42,6 @@ Topic = CallListEntry.Topic
 # Two meetings either side of the 2030 switch to daylight time (Sunday, March 10): both at 6:30 pm
 # local — 00:30 UTC the next day in winter, 23:30 UTC in summer.
 FIRST = dt.date(2030, 3, 5)
-
-
-@pytest.fixture(autouse=True)
-def site():
-    options = SiteOptions.current()
-    options.library_name = "Salina Public Library"
-    options.program_name = "Lifelong Learning"
-    options.street_address = "301 W Elm St"
-    options.city_state_zip = "Salina, KS 67401"
-    options.phone = "785-555-0199"
-    options.email = "classes@salinapubliclibrary.example"
-    options.save()
-    return options
 
 
 def png(width=600, height=400, color=(31, 58, 95)) -> bytes:
@@ -85,33 +73,6 @@ def registration(course):
     order = OrderFactory(first_name="Dana", last_name="Whitfield", email="dana@example.org",
                          channel=Order.Channel.ONLINE)
     return RegistrationFactory(course=course, order=order, attendee_first_name="Sam", attendee_last_name="Whitfield")
-
-
-def only_message(template: str) -> OutboxMessage:
-    rows = list(OutboxMessage.objects.filter(template=template))
-    assert len(rows) == 1, f"expected one {template} message, got {len(rows)}"
-    return rows[0]
-
-
-def parts(message: OutboxMessage, *, images: bool = False) -> tuple[str, str]:
-    text, html = message.body_text, message.body_html
-    for part in (text, html, message.subject):
-        assert "{{" not in part and "{%" not in part and "None" not in part
-    assert "<!DOCTYPE html>" in html
-    # Nothing from outside: the only image allowed is the inline map (cid:), nothing is fetched.
-    for forbidden in ("<script", "<link", "<style", "url(", "http://img", "https://img"):
-        assert forbidden not in html.lower(), forbidden
-    srcs = re.findall(r'src="([^"]*)"', html)
-    assert all(src.startswith("cid:") for src in srcs), srcs
-    if not images:
-        assert "<img" not in html
-    assert "<p" not in text and "&amp;" not in text and "&#x27;" not in text and "cid:" not in text
-    return text, html
-
-
-def both(text: str, html: str, value: str) -> None:
-    assert value in text, f"{value!r} not in the text part"
-    assert escape(value) in html, f"{value!r} not in the HTML part"
 
 
 def deliver(message: OutboxMessage):
