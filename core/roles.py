@@ -3,7 +3,8 @@
 
 - Program coordinator: everything.
 - Front desk: desk registrations, cash and check, rosters, attendance; no refunds, no money reports.
-- Finance: payments, refunds, the deposit report, the Pass the Buck fund's ledger (to read).
+- Finance: payments, refunds, the deposit report, the Pass the Buck fund's ledger and reports,
+  and adjustments to the fund (with a reason).
 """
 
 COORDINATOR = "Program coordinator"
@@ -46,7 +47,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("finance", "view_stripeevent"),
         ("finance", "view_fund"),
         ("finance", "view_fundentry"),
+        ("finance", "adjust_fund"),
         ("finance", "view_donation"),
+        ("finance", "grant_scholarship"),
+        ("enrollment", "view_scholarshipwait"),
         ("enrollment", "view_order"),
         ("enrollment", "view_registration"),
         ("classes", "view_semester"),

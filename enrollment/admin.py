@@ -22,6 +22,7 @@ from .models import (
     ReferralSource,
     Registration,
     RegistrationEvent,
+    ScholarshipWait,
 )
 
 
@@ -311,6 +312,31 @@ class CallListEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # marked on the call list page, which records who and when
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScholarshipWait)
+class ScholarshipWaitAdmin(admin.ModelAdmin):
+    """The Pass the Buck scholarship waitlist: attendees who asked for a scholarship when the fund
+    was short, in line for donations (offered automatically, oldest first, by finance's periodic
+    job and after each donation). Read-only here; seen only by the coordinator and Finance."""
+
+    list_display = ("attendee", "course", "status", "created_at", "order")
+    list_filter = ("status", "course__semester")
+    list_select_related = ("course", "order")
+    search_fields = ("attendee_last_name", "attendee_first_name", "last_name", "course__title")
+    fields = ("course", "attendee_first_name", "attendee_last_name", "attendee_age", "relationship", "first_name",
+              "last_name", "email", "phone", "status", "order", "closed_reason", "created_at", "updated_at")
+    readonly_fields = fields
+
+    @admin.display(description="Attendee", ordering="attendee_last_name")
+    def attendee(self, obj):
+        return f"{obj.attendee_first_name} {obj.attendee_last_name}".strip()
+
+    def has_add_permission(self, request):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

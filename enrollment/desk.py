@@ -209,6 +209,7 @@ class DeskRegisterView(DeskView):
         return DeskRegistrationForm(
             data, courses=desk_courses(now=timezone.now()), can_override=user.has_perm(OVERRIDE),
             can_take_money=user.has_perm(TAKE_PAYMENT), initial_buyer=initial_buyer, rebuild=rebuild,
+            can_grant=user.has_perm("finance.grant_scholarship"),
         )
 
     def _page(self, desk: DeskRegistrationForm, *, status=200, patron_order=None):
@@ -245,6 +246,7 @@ class DeskRegisterView(DeskView):
                         course_id=row.cleaned_data["course"].pk, first_name=row.cleaned_data["first_name"],
                         last_name=row.cleaned_data["last_name"], age=row.cleaned_data.get("age"),
                         relationship=row.cleaned_data["relationship"],
+                        scholarship=bool(row.cleaned_data.get("scholarship")),
                     )
                     for row in desk.filled_rows()
                 ],

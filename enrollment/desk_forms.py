@@ -184,9 +184,18 @@ class AttendeeRowForm(forms.Form):
         required=False, error_messages={"invalid_choice": "Choose the patron, a family member, or a friend (gift)."},
     )
 
-    def __init__(self, *args, courses: DeskCourses, **kwargs):
+    scholarship = forms.BooleanField(
+        label="Pass the Buck scholarship", required=False,
+        help_text="The fund pays half the fee; the patron pays the other half.",
+    )
+
+    def __init__(self, *args, courses: DeskCourses, can_grant: bool = False, **kwargs):
         self.courses = courses
         super().__init__(*args, **kwargs)
+        if can_grant:
+            self.fields["scholarship"].widget.attrs["aria-label"] = "Pass the Buck scholarship (the fund pays half)"
+        else:
+            del self.fields["scholarship"]
         self.fields["course"].widget.choices = courses.choices
         self.fields["course"].widget.attrs["class"] = "desk-course"
         self.fields["age"].widget.attrs["inputmode"] = "numeric"
@@ -330,6 +339,8 @@ class DeskRegistrationForm:
     can_override: bool
     can_take_money: bool
     initial_buyer: dict | None = None
+    #: Staff allowed to grant a Pass the Buck scholarship (``finance.grant_scholarship``) see its column.
+    can_grant: bool = False
     rebuild: bool = False
     buyer: DeskBuyerForm = field(init=False)
     rows: list[AttendeeRowForm] = field(init=False)
@@ -361,7 +372,7 @@ class DeskRegistrationForm:
             return form_class(data, prefix=prefix, **kwargs)
 
         self.buyer = make(DeskBuyerForm, "buyer", initial=self.initial_buyer)
-        self.rows = [make(AttendeeRowForm, f"row{i}", courses=self.courses,
+        self.rows = [make(AttendeeRowForm, f"row{i}", courses=self.courses, can_grant=self.can_grant,
                           initial={"relationship": Registration.Relationship.SELF if i == 0
                                    else Registration.Relationship.FAMILY})
                      for i in range(count)]
@@ -428,6 +439,8 @@ class DeskRegistrationForm:
             return
         row = rows[exc.index]
         name = exc.field if exc.field in ("first_name", "last_name", "age") else "course"
+        if exc.field == "scholarship" and "scholarship" in row.fields:
+            name = "scholarship"
         row.add_error(name, message)
 
     def attach_payment_error(self, exc) -> None:

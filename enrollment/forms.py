@@ -13,7 +13,7 @@ this class" count, and changing it re-renders the page with that many attendee f
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -152,6 +152,43 @@ class BuyerForm(forms.Form):
         return data
 
 
+GIFT_MIN = Decimal("1.00")
+GIFT_MAX = Decimal("10000.00")
+
+
+class GiftForm(forms.Form):
+    """"Add a gift to Pass the Buck" (optional): charged with the seats, booked as a donation."""
+
+    amount = forms.CharField(
+        label="Add a gift to Pass the Buck (optional)", required=False, max_length=20,
+        help_text="In dollars, e.g. 10 or 25.00. Pass the Buck pays half the fee of anyone who asks for a "
+                  "scholarship. You get a receipt by e-mail.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    anonymous = forms.BooleanField(label="Keep my gift anonymous", required=False,
+                                   help_text="We won’t list your name among our donors.")
+
+    def clean_amount(self) -> Decimal:
+        raw = (self.cleaned_data.get("amount") or "").strip().replace("$", "").replace(",", "")
+        if not raw:
+            return Decimal("0.00")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ValidationError("Enter the gift in dollars, like 10 or 25.00.", code="invalid") from None
+        if not value.is_finite() or "e" in raw.lower():
+            raise ValidationError("Enter the gift in dollars, like 10 or 25.00.", code="invalid")
+        if value != value.quantize(Decimal("0.01")):
+            raise ValidationError("Use at most two decimals (cents).", code="cents")
+        if value <= 0:
+            raise ValidationError("A gift must be more than $0. Leave the box empty for no gift.", code="min")
+        if value < GIFT_MIN:
+            raise ValidationError(f"The smallest gift by card is ${GIFT_MIN:,.2f}.", code="min")
+        if value > GIFT_MAX:
+            raise ValidationError(f"For a gift over ${GIFT_MAX:,.0f}, please contact the library.", code="max")
+        return value.quantize(Decimal("0.01"))
+
+
 def _int_or_none(value) -> int | None:
     try:
         return int(value)
@@ -225,9 +262,20 @@ class AttendeeForm(forms.Form):
         error_messages={"required": "Enter the attendee’s age.", "invalid": "Enter the age as a whole number."},
     )
 
-    def __init__(self, *args, course: Course, **kwargs):
+    scholarship = forms.BooleanField(label="Ask for a Pass the Buck scholarship", required=False)
+
+    def __init__(self, *args, course: Course, scholarships: bool = True, **kwargs):
         self.course = course
         super().__init__(*args, **kwargs)
+        if scholarships and course.fee > 0:
+            half = course.fee - (course.fee / 2).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+            self.fields["scholarship"].label = f"Ask for a Pass the Buck scholarship: pay half (${half:,.2f})"
+            self.fields["scholarship"].help_text = (
+                "Donors to our Pass the Buck fund pay the other half. No questions asked; only the program "
+                "coordinator and the library’s finance staff see who asked."
+            )
+        else:
+            del self.fields["scholarship"]
         if course.audience in (Course.Audience.KIDS, Course.Audience.TEENS):
             label = course.age_range_label
             self.fields["age"].help_text = f"This class is for {label.lower()}." if label else ""
@@ -290,7 +338,12 @@ class CheckoutForm:
     courses: list[Course]
     cart_ids: list[int]
     rebuild: bool = False
+    #: Offer "Ask for a Pass the Buck scholarship" (not when the limit option is 0).
+    scholarships: bool = True
+    #: "Register at full price": the scholarship boxes are ignored (and shown unticked).
+    full_price: bool = False
     buyer: BuyerForm = field(init=False)
+    gift: GiftForm = field(init=False)
     blocks: list[ClassBlock] = field(init=False)
     non_field_errors: list[str] = field(init=False, default_factory=list)
 
@@ -299,8 +352,10 @@ class CheckoutForm:
         bound_data = self.data if posted and not self.rebuild else None
         if self.rebuild:
             self.buyer = _unbound(BuyerForm, self.data, prefix="buyer")
+            self.gift = _unbound(GiftForm, self.data, prefix="gift")
         else:
             self.buyer = BuyerForm(bound_data, prefix="buyer")
+            self.gift = GiftForm(bound_data, prefix="gift")
         self.blocks = []
         for i, course in enumerate(self.courses):
             prefix = f"class{i}"
@@ -321,10 +376,11 @@ class CheckoutForm:
             for n in range(count):
                 a_prefix = f"{prefix}-attendee{n}"
                 first = {"relationship": Registration.Relationship.SELF if n == 0 else Registration.Relationship.FAMILY}
+                extra = {"course": course, "scholarships": self.scholarships}
                 if self.rebuild:
-                    attendees.append(_unbound(AttendeeForm, self.data, prefix=a_prefix, initial=first, course=course))
+                    attendees.append(_unbound(AttendeeForm, self.data, prefix=a_prefix, initial=first, **extra))
                 else:
-                    attendees.append(AttendeeForm(bound_data, prefix=a_prefix, initial=first, course=course))
+                    attendees.append(AttendeeForm(bound_data, prefix=a_prefix, initial=first, **extra))
             block = ClassBlock(index=i, course=course, form=form, attendees=attendees, count_changed=changed)
             block.offer_waitlist = not course.problem and course.seats_left < count
             self.blocks.append(block)
@@ -337,6 +393,7 @@ class CheckoutForm:
 
     def _forms(self):
         yield self.buyer
+        yield self.gift
         for block in self.blocks:
             yield block.form
             yield from block.attendees
@@ -352,6 +409,9 @@ class CheckoutForm:
     def attendee_rows(self) -> list[tuple[ClassBlock, AttendeeForm]]:
         """Every attendee in the order given to the seat service (its ``index``)."""
         return [(block, attendee) for block in self.blocks for attendee in block.attendees]
+
+    def asks_scholarship(self, attendee: AttendeeForm) -> bool:
+        return not self.full_price and bool(attendee.cleaned_data.get("scholarship"))
 
     @property
     def join_waitlist(self) -> bool:
@@ -376,6 +436,7 @@ class CheckoutForm:
     def error_summary(self) -> list[SummaryItem]:
         items = [SummaryItem(message) for message in self.non_field_errors]
         items += form_error_summary(self.buyer, context="")
+        items += form_error_summary(self.gift, context="")
         for block in self.blocks:
             title = block.course.title
             items += form_error_summary(block.form, context=f"{title} — ", block_href=f"#{block.html_id}")

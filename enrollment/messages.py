@@ -60,7 +60,7 @@ def queue_confirmation(order: Order, registrations: list[Registration]) -> None:
     ids = "-".join(str(r.pk) for r in sorted(registrations, key=lambda r: r.pk))
     context = _base(order) | {
         "items": [_course_block(r) for r in registrations],
-        "total": sum((r.price for r in registrations), start=type(registrations[0].price)("0.00")),
+        "total": sum((r.patron_price for r in registrations), start=type(registrations[0].price)("0.00")),
     }
     seen, attachments = set(), []
     for r in registrations:
@@ -93,6 +93,49 @@ def queue_waitlist_offer(registration: Registration) -> None:
     }
     outbox_enqueue(to=registration.order.email, template="waitlist_offer", context=context,
                    dedupe_key=f"offer:{registration.pk}")
+
+
+def _scholarship_wait_base(wait) -> dict:
+    course = wait.course
+    return {
+        "site": SiteOptions.current(), "wait": wait, "buyer_first_name": wait.first_name,
+        "attendee_name": f"{wait.attendee_first_name} {wait.attendee_last_name}".strip(),
+        "course": course, "course_url": absolute(course.get_absolute_url()), "meetings": course.ordered_meetings(),
+        "venue": course.venue, "manage_url": _manage_url_or_blank(wait.email), "site_url": settings.SITE_URL,
+    }
+
+
+def _manage_url_or_blank(email: str) -> str:
+    """The "My registrations" link, when the patron has an order to show (a scholarship-waitlist
+    entry alone is not one)."""
+    try:
+        return manage_url(email)
+    except ValueError:
+        return ""
+
+
+def queue_scholarship_wait_joined(wait) -> None:
+    """"You are on the scholarship waitlist": nothing is held or charged yet."""
+    outbox_enqueue(to=wait.email, template="scholarship_wait_joined", context=_scholarship_wait_base(wait),
+                   dedupe_key=f"scholarship-wait:{wait.pk}")
+
+
+def queue_scholarship_wait_closed(wait) -> None:
+    outbox_enqueue(to=wait.email, template="scholarship_wait_closed", context=_scholarship_wait_base(wait),
+                   dedupe_key=f"scholarship-wait-closed:{wait.pk}")
+
+
+def queue_scholarship_offer(wait, registration: Registration) -> None:
+    """The fund can pay half now: a seat is held with the scholarship; pay your half by the link."""
+    from django.urls import reverse
+
+    context = _scholarship_wait_base(wait) | {
+        "registration": registration, "expires_at": registration.expires_at,
+        "you_pay": registration.patron_price,
+        "pay_url": absolute(reverse("finance:pay", args=[registration.order.token])),
+    }
+    outbox_enqueue(to=wait.email, template="scholarship_offer", context=context,
+                   dedupe_key=f"scholarship-offer:{wait.pk}")
 
 
 def queue_offer_expired(registration: Registration) -> None:

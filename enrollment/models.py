@@ -5,6 +5,7 @@ Only the services in ``enrollment.services`` change a registration's status, fol
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -35,6 +36,11 @@ class EnrollmentOptions(models.Model):
     )
     link_days = models.PositiveSmallIntegerField(
         "“My registrations” link valid (days)", default=180, validators=[MinValueValidator(1), MaxValueValidator(730)],
+    )
+    scholarship_limit = models.PositiveSmallIntegerField(
+        "Scholarships per attendee per semester", default=2, validators=[MaxValueValidator(20)],
+        help_text="How many classes one attendee can take with a Pass the Buck scholarship in a semester "
+                  "(0: patrons cannot ask online; staff can still grant one at the desk).",
     )
 
     class Meta:
@@ -84,6 +90,11 @@ class Order(TimeStampedModel):
         ReferralSource, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="How they heard about us"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    gift_amount = models.DecimalField(
+        "Gift to Pass the Buck", default=0, **MONEY, editable=False,
+        help_text="Added at checkout; charged with the seats and booked as a donation when paid.",
+    )
+    gift_anonymous = models.BooleanField("Keep the gift anonymous", default=False, editable=False)
     checkout_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False,
         help_text="The one-time key of the checkout form that placed this order (no order is placed twice).",
@@ -92,6 +103,7 @@ class Order(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["email"])]
+        constraints = [models.CheckConstraint(condition=Q(gift_amount__gte=0), name="order_gift_not_negative")]
 
     def __str__(self):
         return f"Order {self.reference}"
@@ -133,6 +145,10 @@ class Registration(TimeStampedModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="When a hold or a waitlist offer runs out.")
     price = models.DecimalField(default=0, **MONEY, help_text="What this seat costs, fixed when it was taken.")
+    scholarship_requested = models.BooleanField(
+        default=False, editable=False,
+        help_text="The attendee asked for a Pass the Buck scholarship (seen only by coordinators and finance).",
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     transferred_from = models.OneToOneField(
@@ -168,6 +184,18 @@ class Registration(TimeStampedModel):
     @property
     def attendee_name(self) -> str:
         return f"{self.attendee_first_name} {self.attendee_last_name}".strip()
+
+    @property
+    def fund_paid(self) -> Decimal:
+        """What the Pass the Buck fund pays of this seat now: its award less any award returned
+        (finance writes these entries; every fund entry tied to a registration is one of them)."""
+        total = sum((entry.amount for entry in self.fund_entries.all()), Decimal("0.00"))
+        return -total
+
+    @property
+    def patron_price(self) -> Decimal:
+        """What the patron pays for this seat: the price less the fund's part."""
+        return self.price - self.fund_paid
 
     def is_live(self, now=None) -> bool:
         """Confirmed, or a hold/offer that has not run out."""
@@ -288,3 +316,45 @@ class CallListEntry(TimeStampedModel):
 
     def __str__(self):
         return f"Call about #{self.registration_id} ({self.get_topic_display()})"
+
+
+class ScholarshipWait(TimeStampedModel):
+    """The scholarship waitlist: an attendee who asked for a Pass the Buck scholarship when the
+    fund could not cover half the fee. As donations arrive, the oldest waiting request whose half
+    the fund can now pay is offered: a seat is held for them with the award made
+    (``finance.services.scholarships.scholarship_waits_offer``) and they are e-mailed a link to pay
+    their half. Seen only by coordinators and finance."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for the fund"
+        OFFERED = "offered", "Offered (seat held with the scholarship)"
+        CLOSED = "closed", "Closed (the class closed, filled or was withdrawn)"
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="scholarship_waits")
+    first_name = models.CharField("Buyer's first name", max_length=80)
+    last_name = models.CharField("Buyer's last name", max_length=80)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    referral = models.ForeignKey(ReferralSource, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    attendee_first_name = models.CharField(max_length=80)
+    attendee_last_name = models.CharField(max_length=80)
+    attendee_age = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(120)])
+    relationship = models.CharField(max_length=8, choices=Registration.Relationship.choices,
+                                    default=Registration.Relationship.SELF)
+    attendee_key = models.CharField(max_length=200, editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              help_text="The order holding the seat when the request was offered.")
+    closed_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "scholarship waitlist entry"
+        verbose_name_plural = "scholarship waitlist"
+        constraints = [
+            models.UniqueConstraint(fields=["course", "attendee_key"], condition=Q(status__in=["waiting", "offered"]),
+                                    name="scholarshipwait_one_per_attendee"),
+        ]
+
+    def __str__(self):
+        return f"Scholarship waitlist #{self.pk} ({self.get_status_display()})"

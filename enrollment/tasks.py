@@ -13,8 +13,18 @@ log = logging.getLogger(__name__)
 @shared_task(name="enrollment.holds_expire", ignore_result=True)
 def holds_expire() -> int:
     """Release holds and waitlist offers that ran out and offer the seats to the waitlist.
-    Idempotent: each row is re-read under its course's lock, so two runs at once do no harm."""
-    return services.holds_expire()
+    Idempotent: each row is re-read under its course's lock, so two runs at once do no harm.
+    A Pass the Buck award of a hold that ran out goes back to the fund right after
+    (``finance``'s periodic returns sweep catches any this misses)."""
+    released = services.holds_expire()
+    if released:
+        from finance.services.fund import fund_returns_sweep
+
+        try:
+            fund_returns_sweep()
+        except Exception:
+            log.exception("fund returns after expiring holds failed; left to the sweep")
+    return released
 
 
 def refunds_settle_for(registration_ids, *, reason: str, actor=None, now=None) -> list:

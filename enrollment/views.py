@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from classes.models import Course
 from core.locking import Busy
+from finance.services.scholarships import FundShort, checkout_place, scholarship_wait_join
 
 from . import selectors
 from .cart import Cart, catalog_courses_by_id
@@ -32,7 +33,6 @@ from .services import (
     BuyerInput,
     DuplicateCheckout,
     EnrollmentError,
-    order_place,
     registration_cancel,
     registrations_confirm_paid,
 )
@@ -121,12 +121,15 @@ class CartRemoveView(View):
 @private
 class CheckoutView(View):
     """Buyer, "How did you hear about us?", and the attendees of every class in the cart, placed
-    with one call to ``order_place``. See ``enrollment.cart`` for the one-time nonce."""
+    with one call to ``finance.services.scholarships.checkout_place`` (the seat service's
+    ``order_place`` plus the Pass the Buck scholarships asked for, in one transaction). See
+    ``enrollment.cart`` for the one-time nonce."""
 
     template_name = "enrollment/checkout.html"
 
-    def _render(self, request, checkout: CheckoutForm, cart: Cart, *, status: int = 200):
+    def _render(self, request, checkout: CheckoutForm, cart: Cart, *, status: int = 200, fund_short: str = ""):
         return render(request, self.template_name, {
+            "fund_short": fund_short,
             "checkout": checkout,
             "errors": checkout.error_summary(),
             "nonce": cart.nonce(),
@@ -157,10 +160,17 @@ class CheckoutView(View):
             messages.info(request, "Your cart is empty. Choose a class first.")
             return redirect("enrollment:cart")
 
-        rebuild = request.POST.get("action") == "update"
-        checkout = CheckoutForm(request.POST, courses=courses, cart_ids=cart.ids, rebuild=rebuild)
+        action = request.POST.get("action")
+        rebuild = action == "update"
+        data = request.POST
+        if action == "full_price":  # the fund could not cover it: the same order, at full price
+            data = data.copy()
+            for key in [k for k in data if k.endswith("-scholarship")]:
+                del data[key]
+        offer = EnrollmentOptions.current().scholarship_limit > 0
+        checkout = CheckoutForm(data, courses=courses, cart_ids=cart.ids, rebuild=rebuild, scholarships=offer)
         if not rebuild and checkout.count_changed:
-            checkout = CheckoutForm(request.POST, courses=courses, cart_ids=cart.ids, rebuild=True)
+            checkout = CheckoutForm(data, courses=courses, cart_ids=cart.ids, rebuild=True, scholarships=offer)
             rebuild = True
         if rebuild:
             messages.info(request, "We updated the attendee forms. Fill them in, then continue.")
@@ -170,13 +180,19 @@ class CheckoutView(View):
         if not checkout.is_valid():
             return self._render(request, checkout, cart)
 
+        attendees = self._attendees(checkout)
+        if action == "scholarship_wait" and any(a.scholarship for a in attendees):
+            return self._scholarship_wait(request, checkout, cart, attendees, nonce=nonce, now=now)
         try:
-            result = order_place(
-                buyer=self._buyer(checkout), attendees=self._attendees(checkout),
+            result = checkout_place(
+                buyer=self._buyer(checkout), attendees=attendees,
                 join_waitlist=checkout.join_waitlist, now=now, checkout_key=nonce,
             )
         except DuplicateCheckout as exc:
             return self._replayed(request, str(exc.order_token), now=now)
+        except FundShort as exc:
+            checkout.attach_error(exc)
+            return self._render(request, checkout, cart, fund_short=exc.message)
         except EnrollmentError as exc:
             checkout.attach_error(exc)
             return self._render(request, checkout, cart)
@@ -191,6 +207,42 @@ class CheckoutView(View):
             return HttpResponseRedirect(_pay_url(result.order))
         return HttpResponseRedirect(_confirmation_url(result.order))
 
+    def _scholarship_wait(self, request, checkout: CheckoutForm, cart: Cart, attendees, *, nonce: str, now):
+        """"Join the scholarship waitlist": those who asked wait for the fund (nothing held or
+        charged); anyone else in the order is registered as usual."""
+        buyer = self._buyer(checkout)
+        waiting = [a for a in attendees if a.scholarship]
+        others = [a for a in attendees if not a.scholarship]
+        result = None
+        try:
+            with transaction.atomic():
+                for a in waiting:
+                    scholarship_wait_join(buyer=buyer, attendee=a, now=now)
+                if others:
+                    result = checkout_place(buyer=buyer, attendees=others, join_waitlist=checkout.join_waitlist,
+                                            now=now, checkout_key=nonce)
+        except DuplicateCheckout as exc:
+            return self._replayed(request, str(exc.order_token), now=now)
+        except EnrollmentError as exc:
+            checkout.add_error(exc.message)
+            return self._render(request, checkout, cart)
+        except Busy:
+            checkout.add_error(BUSY)
+            response = self._render(request, checkout, cart, status=503)
+            response["Retry-After"] = "5"
+            return response
+        names = ", ".join(f"{a.first_name} {a.last_name}" for a in waiting)
+        messages.success(request, f"{names} {'is' if len(waiting) == 1 else 'are'} on the Pass the Buck scholarship "
+                                  "waitlist. We’ve e-mailed you; we’ll write again as soon as donations make a "
+                                  "scholarship seat possible. Nothing has been charged for it.")
+        if result is None:
+            cart.checkout_done(nonce=nonce, order_token="")
+            return redirect("classes:home")
+        cart.checkout_done(nonce=nonce, order_token=result.order.token)
+        if result.amount_due > 0:
+            return HttpResponseRedirect(_pay_url(result.order))
+        return HttpResponseRedirect(_confirmation_url(result.order))
+
     @staticmethod
     def _buyer(checkout: CheckoutForm) -> BuyerInput:
         data = checkout.buyer.cleaned_data
@@ -198,6 +250,7 @@ class CheckoutView(View):
             first_name=data["first_name"], last_name=data["last_name"], email=data["email"], phone=data["phone"],
             street_address=data["street_address"], city_state_zip=data["city_state_zip"],
             mail_catalog=data["mail_catalog"], referral_id=data["referral"].pk,
+            gift_amount=checkout.gift.cleaned_data["amount"], gift_anonymous=checkout.gift.cleaned_data["anonymous"],
         )
 
     @staticmethod
@@ -206,7 +259,7 @@ class CheckoutView(View):
             AttendeeInput(
                 course_id=block.course.pk, first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"], age=form.cleaned_data.get("age"),
-                relationship=form.cleaned_data["relationship"],
+                relationship=form.cleaned_data["relationship"], scholarship=checkout.asks_scholarship(form),
             )
             for block, form in checkout.attendee_rows()
         ]
@@ -252,7 +305,7 @@ class OrderConfirmationView(View):
         order = get_object_or_404(Order, token=token)
         registrations = list(
             order.registrations.select_related("course", "course__venue", "course__semester")
-            .prefetch_related("course__meetings__venue").order_by("pk")
+            .prefetch_related("course__meetings__venue", "fund_entries").order_by("pk")
         )
         for r in registrations:
             r.status_line = _status_line(r, now=now)
@@ -261,7 +314,7 @@ class OrderConfirmationView(View):
         for course in courses:
             meetings = course.ordered_meetings()
             course.first_meeting = meetings[0] if meetings else None
-        due = sum((r.price for r in registrations if r.awaiting_payment), start=0)
+        due = sum((r.patron_price for r in registrations if r.awaiting_payment), start=0)
         if due:
             headline = "Almost done: please pay to confirm"
         elif any(r.status == S.CONFIRMED for r in registrations):
@@ -275,7 +328,11 @@ class OrderConfirmationView(View):
             "registrations": registrations,
             "courses": courses,
             "headline": headline,
-            "total_paid": sum((r.price for r in registrations if r.status == S.CONFIRMED), start=0),
+            "total_paid": sum((r.patron_price for r in registrations if r.status == S.CONFIRMED), start=0),
+            # A gift added at checkout: paid with the seats (then it is a donation with a receipt),
+            # or not charged because nothing was due.
+            "gift": order.gift_amount if order.gift_amount > 0 else None,
+            "gift_paid": order.gift_amount > 0 and order.payments.filter(status="succeeded", gift_amount__gt=0).exists(),
             "amount_due": due,
             "pay_url": _pay_url(order) if due else "",
         })

@@ -180,8 +180,8 @@ class FundEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Donation)
 class DonationAdmin(ReadOnlyAdmin):
-    """Donations to Pass the Buck: read-only (recorded on /staff/money/donations/new/ through
-    ``finance.services.donations``). The list never shows an anonymous donor's name; the change
+    """Donations to Pass the Buck: read-only (recorded on /staff/money/donations/new/, or given by
+    card on /give/, through ``finance.services.donations``). The list never shows an anonymous donor's name; the change
     page does (staff need it for the receipt, which is the donor's)."""
 
     list_display = ("receipt", "donor", "amount", "method", "status", "date")
@@ -190,7 +190,7 @@ class DonationAdmin(ReadOnlyAdmin):
     search_fields = ("id", "reference")
     date_hierarchy = "created_at"
     fields = ("receipt", "first_name", "last_name", "anonymous", "email", "address", "amount", "method", "reference",
-              "dedication", "status", "taken_by", "created_at", "succeeded_at", "links")
+              "dedication", "status", "failure_message", "taken_by", "created_at", "succeeded_at", "links")
     readonly_fields = fields
 
     @admin.display(description="Receipt number", ordering="pk")

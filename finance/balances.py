@@ -13,7 +13,7 @@ library owes the patron.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from classes.models import Course
 from core.money import ZERO, round_cents
@@ -56,7 +56,9 @@ def order_balance(order: Order) -> OrderBalance:
         "course__meetings"
     )
     charges = sum((registration_charge(r) for r in registrations), ZERO)
-    paid = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).aggregate(s=Sum("amount"))["s"]
+    # A gift to Pass the Buck paid with the seats is the fund's money, not the order's.
+    paid = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).aggregate(
+        s=Sum(F("amount") - F("gift_amount")))["s"]
     refunded = (
         Refund.objects.filter(payment__order=order)
         .exclude(status=Refund.Status.FAILED)

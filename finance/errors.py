@@ -35,6 +35,12 @@ class PaymentNotFound(PaymentError):
     default_message = "We could not find that payment."
 
 
+class DonationNotFound(PaymentNotFound):
+    """No card donation of ours has this PaymentIntent (or it is not this donation's)."""
+
+    default_message = "We could not find that gift."
+
+
 class AmountMismatch(PaymentError):
     """Stripe reports a different amount or currency than the payment row: never confirm it."""
 

@@ -2,6 +2,8 @@
 a refund moves money back for one registration. Neither is ever deleted. The Pass the Buck fund
 is a ledger of append-only entries (``Fund``, ``FundEntry``)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -36,12 +38,17 @@ class Payment(TimeStampedModel):
     failure_message = models.CharField(max_length=300, blank=True)
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    gift_amount = models.DecimalField(
+        default=0, **MONEY, help_text="The part of this payment that is a gift to Pass the Buck (not class income).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["order", "status"])]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(gift_amount__gte=0) & Q(gift_amount__lte=models.F("amount")),
+                                   name="payment_gift_within_amount"),
             models.UniqueConstraint(
                 fields=["provider", "reference"], condition=Q(provider="card"), name="payment_card_reference_unique"
             ),
@@ -94,9 +101,11 @@ class Refund(TimeStampedModel):
 
 
 class Donation(models.Model):
-    """A gift to Pass the Buck, taken at the desk (cash or check) or, later, by card. A succeeded
-    donation has exactly one fund entry, ``dedupe_key="donation:<pk>"`` (``finance.services.donations``).
-    The receipt number is derived from the primary key (:attr:`receipt_number`), never stored."""
+    """A gift to Pass the Buck, taken at the desk (cash or check) or given online by card (its
+    PaymentIntent id in ``reference``). A succeeded donation has exactly one fund entry,
+    ``dedupe_key="donation:<pk>"`` (``finance.services.donations``). The receipt number is derived
+    from the primary key (:attr:`receipt_number`), never stored; the donor's pages are addressed by
+    the unguessable ``token``, never by the id."""
 
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
@@ -113,7 +122,12 @@ class Donation(models.Model):
     address = models.TextField("Postal address", blank=True)
     amount = models.DecimalField(**MONEY)
     method = models.CharField(max_length=8, choices=Method.choices)
-    reference = models.CharField(max_length=120, blank=True, help_text="The check number.")
+    reference = models.CharField(max_length=120, blank=True,
+                                 help_text="The check number, or the Stripe PaymentIntent id of a card gift.")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
+                             help_text="Addresses the donor's own pages (card step, thank-you).")
+    failure_message = models.CharField(max_length=300, blank=True,
+                                       help_text="Why the last card attempt did not go through.")
     dedication = models.CharField(max_length=200, blank=True, help_text='"In honor of …", as the donor asked.')
     anonymous = models.BooleanField(
         default=False, help_text="Never listed publicly or on thank-you lists by name (the receipt still is theirs)."
@@ -121,6 +135,8 @@ class Donation(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="+")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="gift",
+                                   help_text="The class payment a gift added at checkout came with.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     succeeded_at = models.DateTimeField(null=True, blank=True)
 
@@ -133,6 +149,8 @@ class Donation(models.Model):
             models.CheckConstraint(condition=~Q(method="check") | ~Q(reference=""), name="donation_check_has_number"),
             models.CheckConstraint(condition=~Q(status="succeeded") | Q(succeeded_at__isnull=False),
                                    name="donation_succeeded_has_time"),
+            models.UniqueConstraint(fields=["reference"], condition=Q(method="card") & ~Q(reference=""),
+                                    name="donation_card_reference_unique"),
         ]
 
     def __str__(self):
@@ -224,7 +242,10 @@ class FundEntry(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "fund entries"
         indexes = [models.Index(fields=["fund", "kind"])]
-        permissions = [("adjust_fund", "Can adjust the Pass the Buck fund, with a reason")]
+        permissions = [
+            ("adjust_fund", "Can adjust the Pass the Buck fund, with a reason"),
+            ("grant_scholarship", "Can grant a Pass the Buck scholarship at the desk"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

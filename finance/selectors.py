@@ -30,9 +30,25 @@ def registrations_payable(order: Order, *, now: dt.datetime) -> list[Registratio
     )
 
 
+def registration_due(registration: Registration) -> Decimal:
+    """What is left to pay for a registration: its price less its succeeded payments (a Pass the
+    Buck scholarship pays half)."""
+    return max(registration.price - registration_paid(registration), ZERO)
+
+
+def order_gift_due(order: Order) -> Decimal:
+    """The gift to Pass the Buck the buyer added at checkout, while it is not yet paid (it is paid
+    once, with the first card payment that succeeds)."""
+    if order.gift_amount <= 0:
+        return ZERO
+    paid = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED, gift_amount__gt=0).exists()
+    return ZERO if paid else order.gift_amount
+
+
 def order_registrations(order: Order) -> list[Registration]:
     """Every registration of an order, with its course, for the order summary."""
-    return list(order.registrations.select_related("course", "course__semester", "course__venue").order_by("pk"))
+    return list(order.registrations.select_related("course", "course__semester", "course__venue")
+                .prefetch_related("fund_entries").order_by("pk"))
 
 
 def payment_shares(payment: Payment) -> dict[int, Decimal]:
@@ -44,19 +60,27 @@ def payment_shares(payment: Payment) -> dict[int, Decimal]:
     registrations = sorted(payment.registrations.all(), key=lambda r: r.pk)
     if not registrations:
         return {}
+    if payment.provider == Payment.Provider.SCHOLARSHIP:  # one seat: the fund's half of it
+        return {r.pk: payment.amount if i == 0 else ZERO for i, r in enumerate(registrations)}
     ids = {r.pk for r in registrations}
+    # A seat with a scholarship was paid for (by card, cash or check) at its price less the award.
+    awarded = dict(
+        Payment.objects.filter(provider=Payment.Provider.SCHOLARSHIP, status=Payment.Status.SUCCEEDED,
+                               registrations__in=ids).values_list("registrations", "amount")
+    )
     successor = {r.transferred_from_id: r.pk for r in registrations if r.transferred_from_id in ids}
     paid_for = [r for r in registrations if r.transferred_from_id not in ids]
-    total_price = sum((r.price for r in paid_for), ZERO)
+    weight = {r.pk: max(r.price - awarded.get(r.pk, ZERO), ZERO) for r in paid_for}
+    total_price = sum(weight.values(), ZERO)
     shares: dict[int, Decimal] = {r.pk: ZERO for r in registrations}
-    left = payment.amount
+    left = payment.amount - payment.gift_amount  # a gift to Pass the Buck belongs to no seat
     for i, registration in enumerate(paid_for):
         if i == len(paid_for) - 1:
             share = left
         elif total_price > 0:
-            share = round_cents(payment.amount * registration.price / total_price)
+            share = round_cents((payment.amount - payment.gift_amount) * weight[registration.pk] / total_price)
         else:
-            share = round_cents(payment.amount / len(paid_for))
+            share = round_cents((payment.amount - payment.gift_amount) / len(paid_for))
         share = min(share, left)
         holder = registration.pk
         while holder in successor:

@@ -7,7 +7,7 @@ from django.urls import path
 
 from enrollment.transfer_views import RegistrationTransferView
 
-from . import staff_views
+from . import fund_views, staff_views
 
 app_name = "money"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("donations/new/", _staff(staff_views.DonationCreateView), name="donation-create"),
     path("donations/<int:pk>/", _staff(staff_views.DonationDetailView), name="donation-detail"),
     path("donations/<int:pk>/receipt.pdf", _staff(staff_views.DonationReceiptView), name="donation-receipt"),
+    path("fund/", _staff(fund_views.FundReportView), name="fund-report"),
+    path("fund/ledger/", _staff(fund_views.FundLedgerView), name="fund-ledger"),
+    path("fund/adjust/", _staff(fund_views.FundAdjustView), name="fund-adjust"),
 ]

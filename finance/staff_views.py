@@ -111,6 +111,10 @@ class RefundIssuedForm(forms.Form):
     )
 
 
+#: The dates a report can be asked for (a far-off year would overflow the day's bounds).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 class DepositRangeForm(forms.Form):
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
@@ -118,6 +122,10 @@ class DepositRangeForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, f"Choose a date from {FIRST_DAY:%Y} to {LAST_DAY:%Y}.")
+                return data
         if start and end:
             if end < start:
                 self.add_error("end", "The end date is before the start date.")

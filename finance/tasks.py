@@ -24,7 +24,20 @@ def transfers_sweep() -> None:
 @shared_task(name="finance.fund_returns_sweep", ignore_result=True)
 def fund_returns_sweep() -> None:
     """Periodic: return to Pass the Buck the awards of registrations (or courses) that were
-    cancelled (``finance.services.fund.fund_returns_sweep``)."""
+    cancelled or ran out unpaid (``finance.services.fund.fund_returns_sweep``), then offer what
+    the fund holds to the scholarship waitlist."""
     from .services.fund import fund_returns_sweep as sweep
+    from .services.scholarships import scholarship_waits_offer as offer
 
     sweep()
+    offer()
+
+
+@shared_task(name="finance.scholarship_waits_offer", ignore_result=True)
+def scholarship_waits_offer() -> None:
+    """After a donation: offer the scholarship waitlist what the fund now covers
+    (``finance.services.scholarships.scholarship_waits_offer``; the periodic returns sweep runs
+    it too, so a lost task loses nothing)."""
+    from .services.scholarships import scholarship_waits_offer as offer
+
+    offer()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import donation_views, views
 
 app_name = "finance"
 
@@ -9,4 +9,11 @@ urlpatterns = [
     path("checkout/<uuid:token>/pay/local-confirm/", views.PayLocalConfirmView.as_view(), name="pay-local-confirm"),
     path("checkout/<uuid:token>/return/", views.PaymentReturnView.as_view(), name="payment-return"),
     path("stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
+    # Pass the Buck: a gift by card (pages addressed by the gift's unguessable token)
+    path("give/", donation_views.GiftView.as_view(), name="donate"),
+    path("give/<uuid:token>/pay/", donation_views.GiftPayView.as_view(), name="donate-pay"),
+    path("give/<uuid:token>/pay/local-confirm/", donation_views.GiftLocalConfirmView.as_view(),
+         name="donate-local-confirm"),
+    path("give/<uuid:token>/return/", donation_views.GiftReturnView.as_view(), name="donate-return"),
+    path("give/<uuid:token>/thank-you/", donation_views.GiftThanksView.as_view(), name="donate-thanks"),
 ]

@@ -29,6 +29,8 @@ from .errors import (
 )
 from .models import Payment, StripeEvent
 from .services import Outcome, payment_confirm, payment_confirm_local, payment_start
+from .services.donations import donation_confirm
+from .services.scholarships import scholarships_apply
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,14 @@ class PayView(View):
 
     def get(self, request, token):
         order = _order(token)
+        try:
+            short = scholarships_apply(order=order)  # seats offered from the waitlist that asked for one
+        except Busy:
+            return _busy(request)
+        for registration in short:
+            messages.info(request, f"The Pass the Buck fund can’t cover a scholarship for "
+                                   f"{registration.attendee_name} right now, so the price below is the full fee. "
+                                   "If you would rather not pay it, simply let the offer run out.")
         registrations = selectors.order_registrations(order)
         context = {"order": order, "registrations": registrations, "stripe_js_url": gateway.stripe_js_url(),
                    "publishable_key": gateway.publishable_key(), "local_stripe": gateway.is_local()}
@@ -157,10 +167,21 @@ class PaymentReturnView(View):
         return redirect(pay_url)
 
 
+def _intent_confirm(intent_id: str) -> str:
+    """Record a PaymentIntent event: an order's payment (``payment_confirm``), else a gift to Pass
+    the Buck (``donation_confirm``; ``DonationNotFound`` when it is neither). Says what happened."""
+    try:
+        return payment_confirm(payment_intent_id=intent_id).outcome.value
+    except PaymentNotFound:
+        donation = donation_confirm(payment_intent_id=intent_id)
+        return f"donation {donation.pk} {donation.outcome.value}"
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class StripeWebhookView(View):
     """Stripe's webhook: verify the signature on the raw body, record the event id (a repeat is a
-    no-op), and hand PaymentIntent events to the same ``payment_confirm`` as the browser's return.
+    no-op), and hand PaymentIntent events to the same ``payment_confirm`` as the browser's return —
+    or, for a gift to Pass the Buck, to the same ``donation_confirm`` as its return page.
     The event row and its effects commit together: a failure (503, Stripe retries) leaves no trace."""
 
     HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"}
@@ -182,9 +203,8 @@ class StripeWebhookView(View):
                 if event.type in self.HANDLED:
                     intent_id = event.data.object.id
                     try:
-                        result = payment_confirm(payment_intent_id=intent_id)
-                        log.info("stripe event %s (%s): %s", event.id, event.type, result.outcome.value)
-                    except PaymentNotFound:
+                        log.info("stripe event %s (%s): %s", event.id, event.type, _intent_confirm(intent_id))
+                    except PaymentNotFound:  # nor a gift's (DonationNotFound)
                         log.info("stripe event %s: intent %s is not ours", event.id, intent_id)
                     except AmountMismatch:
                         log.error("stripe event %s: amount mismatch on %s", event.id, intent_id)

@@ -49,6 +49,9 @@ class BuyerInput:
     city_state_zip: str = ""
     mail_catalog: bool = False
     referral_id: int | None = None
+    #: "Add a gift to Pass the Buck" at checkout: charged with the seats (finance books it).
+    gift_amount: Decimal = Decimal("0.00")
+    gift_anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class AttendeeInput:
     last_name: str
     age: int | None = None
     relationship: str = Registration.Relationship.SELF
+    #: The attendee asks for a Pass the Buck scholarship (finance awards it: ``finance.services.scholarships``).
+    scholarship: bool = False
 
 
 @dataclass
@@ -66,9 +71,12 @@ class PlaceResult:
     held: list[Registration] = field(default_factory=list)
     confirmed: list[Registration] = field(default_factory=list)
     waitlisted: list[Registration] = field(default_factory=list)
+    #: Every registration made, in the order of the attendees given (their ``index``).
+    registrations: list[Registration] = field(default_factory=list)
 
     @property
     def amount_due(self) -> Decimal:
+        """The full price of the seats held (a scholarship pays part of it: finance knows)."""
         return sum((r.price for r in self.held), Decimal("0.00"))
 
 
@@ -157,6 +165,7 @@ def order_place(
     *, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
     join_waitlist: bool = False, channel: str = Order.Channel.ONLINE, actor=None, actor_label: str = "patron",
     checkout_key: str | None = None, confirm_now: bool = False, override_reason: str = "",
+    hold_until: dt.datetime | None = None, on_placed=None,
 ) -> PlaceResult:
     """Create an order and hold a seat for every attendee (free seats are confirmed at once).
 
@@ -171,6 +180,13 @@ def order_place(
 
     ``checkout_key`` (the checkout form's one-time key) makes a replayed or double-clicked
     submission raise ``DuplicateCheckout`` with the order the first one placed.
+
+    ``hold_until`` holds the seats longer than the checkout hold (a scholarship-waitlist offer:
+    the patron is e-mailed and has as long as a waitlist offer); it is still capped at the cutoff.
+
+    ``on_placed(result)`` runs in the transaction once every seat is placed and before any
+    message is queued (finance awards the scholarships asked for there, so the confirmation
+    shows the price the patron pays); what it raises undoes the whole order.
 
     Locks: the courses' rows, ascending id order, short lock timeout (``core.locking.Busy``).
     """
@@ -220,6 +236,7 @@ def order_place(
                     first_name=buyer.first_name, last_name=buyer.last_name, email=buyer.email, phone=buyer.phone,
                     street_address=buyer.street_address, city_state_zip=buyer.city_state_zip,
                     mail_catalog=buyer.mail_catalog, referral_id=buyer.referral_id, channel=channel,
+                    gift_amount=buyer.gift_amount, gift_anonymous=buyer.gift_anonymous,
                     checkout_key=checkout_key or None,
                 )
         except IntegrityError:  # the same checkout, submitted twice at once: the other one won
@@ -235,7 +252,9 @@ def order_place(
             registration = Registration(
                 order=order, course=course, attendee_first_name=a.first_name, attendee_last_name=a.last_name,
                 attendee_age=a.age, relationship=a.relationship, attendee_key=key, price=course.fee,
+                scholarship_requested=bool(a.scholarship) and course.fee > 0,
             )
+            result.registrations.append(registration)
             has_seat = taken[course.pk] < course.capacity and course.pk not in in_line
             if has_seat or override_reason:
                 taken[course.pk] += 1
@@ -247,7 +266,7 @@ def order_place(
                 elif course.fee > 0:
                     # A hold never outlives the cutoff: a payment after it would land on a course
                     # the week-out run may already have decided.
-                    hold_end = now + dt.timedelta(minutes=options.hold_minutes)
+                    hold_end = hold_until or now + dt.timedelta(minutes=options.hold_minutes)
                     closes = course.registration_closes_at
                     registration.expires_at = min(hold_end, closes) if closes and not override_reason else hold_end
                     _transition(registration, S.HELD, now=now, actor=actor, actor_label=actor_label, reason="checkout")
@@ -263,6 +282,8 @@ def order_place(
                 result.waitlisted.append(registration)
             else:
                 raise CourseFull(f"“{course.title}” is full. You can join its waitlist.", index=i)
+        if on_placed is not None:
+            on_placed(result)
         if result.confirmed:
             messages.queue_confirmation(order, result.confirmed)
         for registration in result.waitlisted:

@@ -106,7 +106,7 @@ def fund_donation_record(*, amount: Decimal, dedupe_key: str, payment: Payment |
                          reason: str = "", now: dt.datetime | None = None) -> FundEntry:
     """Book a donation (+) once per ``dedupe_key`` (``donation:<payment id>`` for one that came
     with a payment); a repeat returns the entry already booked. Locks nothing: money in can never
-    overspend the fund."""
+    overspend the fund. After commit, the scholarship waitlist is offered what the fund now holds."""
     amount = _amount(amount)
     if not dedupe_key:
         raise FundError("A donation needs a dedupe key naming its cause.")
@@ -115,11 +115,21 @@ def fund_donation_record(*, amount: Decimal, dedupe_key: str, payment: Payment |
         return existing
     entry = _write(fund=Fund.current(), kind=K.DONATION, amount=amount, payment=payment, created_by=by,
                    reason=reason[:300], dedupe_key=dedupe_key, created_at=now or timezone.now())
+    if entry is not None:
+        transaction.on_commit(_offer_scholarship_waits, robust=True)
     return entry or FundEntry.objects.get(dedupe_key=dedupe_key)
 
 
+def _offer_scholarship_waits() -> None:
+    """After a donation commits: the scholarship waitlist may be served now (a Celery task; the
+    periodic returns sweep runs the same offer, so a lost task loses nothing)."""
+    from ..tasks import scholarship_waits_offer
+
+    scholarship_waits_offer.delay()
+
+
 def fund_award(*, registration: Registration, amount: Decimal, by=None, reason: str = "",
-               now: dt.datetime | None = None) -> FundEntry:
+               payment: Payment | None = None, now: dt.datetime | None = None) -> FundEntry:
     """Pay ``amount`` of ``registration``'s fee from the fund (a − entry), once per registration:
     a repeat returns the award already made.
 
@@ -142,19 +152,35 @@ def fund_award(*, registration: Registration, amount: Decimal, by=None, reason: 
                 f"The Pass the Buck fund has ${balance} left; this scholarship needs ${amount}."
             )
         entry = _write(fund=fund, kind=K.AWARD, amount=-amount, registration=registration, created_by=by,
-                       reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
+                       payment=payment, reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
     return entry or FundEntry.objects.get(dedupe_key=key)
 
 
+#: A registration in one of these states no longer uses its seat: its award goes back.
+RETURNABLE = (S.CANCELLED, S.EXPIRED)
+
+
 def _returnable(registration: Registration) -> bool:
-    return registration.status == S.CANCELLED or registration.course.status == Course.Status.CANCELLED
+    return registration.status in RETURNABLE or registration.course.status == Course.Status.CANCELLED
+
+
+def _return_reason(registration: Registration) -> str:
+    if registration.course.status == Course.Status.CANCELLED:
+        return "The course was cancelled."
+    if registration.status == S.EXPIRED:
+        return "The seat was not paid for in time."
+    return "The registration was cancelled."
 
 
 def fund_award_return(*, registration: Registration, by=None, reason: str = "",
                       now: dt.datetime | None = None) -> FundEntry | None:
-    """Give the award of a cancelled registration (or one in a cancelled course) back to the fund
-    (a + entry of the same size), once; None when the registration had no award. A repeat
-    returns the entry already booked.
+    """Give the award of a cancelled or expired registration (or one in a cancelled course) back
+    to the fund (a + entry of the same size), once; None when the registration had no award. A
+    repeat returns the entry already booked.
+
+    The scholarship payment that carried the award gets a refund of the same amount, done at
+    once (``award-return:<registration id>``): the fund's entries and the payment records tie
+    out (awards − returns = scholarship payments − their refunds).
 
     Locks: the ``Fund`` row (returns and awards of one registration never interleave)."""
     registration = Registration.objects.select_related("course").get(pk=registration.pk)
@@ -169,16 +195,30 @@ def fund_award_return(*, registration: Registration, by=None, reason: str = "",
         existing = FundEntry.objects.filter(dedupe_key=key).first()
         if existing is not None:
             return existing
-        if not reason:
-            reason = ("The course was cancelled." if registration.course.status == Course.Status.CANCELLED
-                      else "The registration was cancelled.")
+        reason = reason or _return_reason(registration)
+        if award.payment_id is not None:
+            _refund_scholarship(award, key=key, reason=reason, by=by, now=now or timezone.now())
         entry = _write(fund=fund, kind=K.AWARD_RETURNED, amount=-award.amount, registration=registration,
                        created_by=by, reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
     return entry or FundEntry.objects.get(dedupe_key=key)
 
 
-def fund_adjust(*, amount: Decimal, reason: str, by, now: dt.datetime | None = None) -> FundEntry:
+def _refund_scholarship(award: FundEntry, *, key: str, reason: str, by, now: dt.datetime) -> None:
+    """The scholarship payment's money goes back to the fund: a refund row, done at once."""
+    from ..models import Refund
+
+    if Refund.objects.filter(dedupe_key=key).exists():
+        return
+    Refund.objects.create(payment_id=award.payment_id, registration_id=award.registration_id, amount=-award.amount,
+                          status=Refund.Status.DONE, reason=f"Returned to Pass the Buck: {reason}"[:300],
+                          reference="Pass the Buck", dedupe_key=key, issued_by=by, done_at=now)
+
+
+def fund_adjust(*, amount: Decimal, reason: str, by, key: str = "", now: dt.datetime | None = None) -> FundEntry:
     """A correction by staff (±), with a required reason and who made it.
+
+    ``key`` (the adjustment form's one-time key) books a double-clicked or replayed submission
+    once: a repeat returns the entry already booked.
 
     Locks: the ``Fund`` row; a negative adjustment may not take the balance below zero
     (:class:`FundInsufficient`, nothing written)."""
@@ -186,25 +226,28 @@ def fund_adjust(*, amount: Decimal, reason: str, by, now: dt.datetime | None = N
     reason = (reason or "").strip()
     if not reason:
         raise FundError("An adjustment needs a reason.")
+    dedupe_key = f"adjust:{key[:100]}" if key else f"adjust:{uuid.uuid4().hex}"
     with locked_atomic():
         fund = _lock_fund(None)
+        existing = FundEntry.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
         if amount < 0:
             balance = fund_balance(fund)
             if balance + amount < 0:
                 raise FundInsufficient(f"The Pass the Buck fund has ${balance}; it cannot go below zero.")
         return FundEntry.objects.create(fund=fund, kind=K.ADJUSTMENT, amount=amount, reason=reason[:300],
-                                        created_by=by, dedupe_key=f"adjust:{uuid.uuid4().hex}",
-                                        created_at=now or timezone.now())
+                                        created_by=by, dedupe_key=dedupe_key, created_at=now or timezone.now())
 
 
 def fund_returns_sweep(*, now: dt.datetime | None = None) -> list[FundEntry]:
-    """Return every award whose registration is cancelled (by the patron, or with its course) and
-    not yet returned. Idempotent: running it twice, or at once, books each return once. Locks
+    """Return every award whose registration is cancelled (by the patron, or with its course) or
+    expired (its hold or offer ran out unpaid) and not yet returned. Idempotent: running it twice, or at once, books each return once. Locks
     the fund row per return (``fund_award_return``)."""
     now = now or timezone.now()
     due = (
         FundEntry.objects.filter(kind=K.AWARD)
-        .filter(Q(registration__status=S.CANCELLED) | Q(registration__course__status=Course.Status.CANCELLED))
+        .filter(Q(registration__status__in=RETURNABLE) | Q(registration__course__status=Course.Status.CANCELLED))
         .exclude(registration__fund_entries__kind=K.AWARD_RETURNED)
         .select_related("registration")
         .order_by("pk")

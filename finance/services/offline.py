@@ -25,11 +25,12 @@ from core.models import OutboxMessage, SiteOptions
 from core.money import CENT
 from core.outbox import outbox_enqueue
 from enrollment.models import Order, Registration
-from enrollment.services import AttendeeInput, BuyerInput, order_place
+from enrollment.services import AttendeeInput, BuyerInput
 
 from ..balances import OrderBalance, order_balance, registration_charge
 from ..errors import NothingToPay, PaymentError
 from ..models import Payment, Refund
+from .scholarships import checkout_place
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +185,13 @@ def desk_register(
         if amount is not None:
             reference, payer = _clean_details(provider, reference, payer)
     with transaction.atomic():
-        placed = order_place(
+        # Scholarships the staff member granted (``finance.grant_scholarship``; the view only
+        # passes them for staff who may) are awarded in this same transaction; desk=True: no
+        # per-semester limit, staff judge.
+        placed = checkout_place(
             buyer=buyer, attendees=attendees, now=now, channel=Order.Channel.DESK, actor=actor,
             actor_label=actor.get_username(), confirm_now=True, override_reason=override_reason,
-            checkout_key=checkout_key,
+            checkout_key=checkout_key, desk=True,
         )
         order = placed.order
         take = order_balance(order).due if amount is None else amount

@@ -28,6 +28,7 @@ from .. import gateway, selectors
 from ..errors import AlreadyPaid, AmountMismatch, NothingToPay, PaymentNotFound, PaymentProcessing
 from ..models import Payment
 from . import notices
+from .gifts import gift_record
 from .refunds import refund_create_once, refund_issue
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,9 @@ def payment_start(*, order: Order, now: dt.datetime | None = None) -> tuple[Paym
         list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
         due = selectors.registrations_payable(order, now=now)
         ids = [r.pk for r in due]
-        amount = sum((r.price for r in due), ZERO)
+        amount = sum((selectors.registration_due(r) for r in due), ZERO)
+        gift = selectors.order_gift_due(order) if due else ZERO
+        amount += gift
         pending = Payment.objects.filter(order=order, provider=Payment.Provider.CARD, status=P.PENDING)
         for payment in pending.prefetch_related("registrations").order_by("pk"):
             try:
@@ -105,7 +108,8 @@ def payment_start(*, order: Order, now: dt.datetime | None = None) -> tuple[Paym
                 payment.status, payment.failure_message = P.FAILED, "unknown to the payment service"
                 payment.save(update_fields=["status", "failure_message", "updated_at"])
                 continue
-            same = sorted(r.pk for r in payment.registrations.all()) == ids and payment.amount == amount
+            same = (sorted(r.pk for r in payment.registrations.all()) == ids and payment.amount == amount
+                    and payment.gift_amount == gift)
             if intent.status == "succeeded" or intent.status == "processing":
                 paid_meanwhile.append(payment.reference)  # settled by payment_confirm below
             elif same and result is None and intent.status in OPEN_INTENT:
@@ -124,11 +128,11 @@ def payment_start(*, order: Order, now: dt.datetime | None = None) -> tuple[Paym
             intent = gateway.intent_create(
                 amount_cents=cents,
                 metadata={"order": order.pk, "order_reference": order.reference,
-                          "registrations": ",".join(map(str, ids))},
+                          "registrations": ",".join(map(str, ids)), "gift_cents": to_cents(gift)},
                 idempotency_key=_idempotency_key(order, attempt, ids, cents),
             )
             payment = Payment.objects.create(order=order, provider=Payment.Provider.CARD, amount=amount,
-                                             reference=intent.id)
+                                             gift_amount=gift, reference=intent.id)
             payment.registrations.set(due)
             payment.intent_status = intent.status
             log.info("payment %s started for order %s: %s registrations", payment.pk, order.pk, len(ids))
@@ -188,6 +192,8 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
     payment.save(update_fields=["status", "succeeded_at", "failure_message", "updated_at"])
     ids = sorted(payment.registrations.values_list("pk", flat=True))
     confirmed, lost = registrations_confirm_paid(registration_ids=ids, now=now, reason="paid by card")
+    if payment.gift_amount > 0:
+        gift_record(payment=payment, now=now)
     shares = selectors.payment_shares(payment)
     refunds = []
     for registration in lost:

@@ -127,7 +127,8 @@ def refunds_settle(*, registration_id: int, reason: str = "", actor=None, now: d
     ``cancel:<registration id>`` (``cancel:<registration id>:<payment id>`` for a second payment).
     Card refunds are made on Stripe after commit (``refund_issue``) and the patron is e-mailed;
     cash and check refunds wait for staff as "to issue". Calling it twice, or concurrently,
-    refunds once.
+    refunds once. A Pass the Buck award goes back to the fund first (``fund_award_return``),
+    whatever the policy owes the patron; the scholarship payment is never refunded to the patron.
 
     Locks: the registration row (so concurrent settlements of it queue and re-read).
     """
@@ -138,6 +139,13 @@ def refunds_settle(*, registration_id: int, reason: str = "", actor=None, now: d
             Registration.objects.select_for_update(of=("self",)).select_related("course", "order")
             .get(pk=registration_id)
         )
+        # A scholarship's half goes back to the fund (whatever the refund policy owes the patron).
+        from .fund import FundNotReturnable, fund_award_return
+
+        try:
+            fund_award_return(registration=registration, by=actor, now=now)
+        except FundNotReturnable:
+            pass
         owed = min(
             refund_due(registration) - selectors.registration_refunded(registration, cause="cancel"),
             selectors.registration_paid(registration) - selectors.registration_refunded(registration),
@@ -148,6 +156,8 @@ def refunds_settle(*, registration_id: int, reason: str = "", actor=None, now: d
         for payment, share in selectors.registration_payments(registration):
             if owed <= 0:
                 break
+            if payment.provider == Payment.Provider.SCHOLARSHIP:
+                continue  # returned to the fund above, never paid out to the patron
             available = share - selectors.registration_refunded(registration, payment_id=payment.pk)
             amount = min(owed, available)
             if amount <= 0:

@@ -1,4 +1,5 @@
-/* Library Classes — the card payment page (templates/finance/pay.html).
+/* Library Classes — the card payment pages (templates/finance/pay.html, and donate_pay.html for a
+ * gift to Pass the Buck).
  *
  * Real Stripe: Stripe.js confirms the PaymentIntent with the Card Element (and runs 3-D Secure
  * itself), then we go to the return page, where the server asks Stripe what happened.
@@ -38,10 +39,12 @@
   function goReturn() { window.location.assign(returnUrl); }
 
   /* --- the hold's countdown (the server decides; this is a courtesy) --------------------------- */
+  /* Only where there is a hold: a gift to Pass the Buck (donate_pay.html) has no data-seconds-left. */
   var countdown = document.getElementById("hold-countdown");
   var announce = document.getElementById("hold-announce");
   var deadline = Date.now() + (parseInt(data.secondsLeft, 10) || 0) * 1000;
   var warned = false;
+  var timer = null;
   function tick() {
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     var minutes = Math.floor(left / 60), seconds = left % 60;
@@ -57,8 +60,10 @@
       if (!button.disabled) { window.location.assign(data.payUrl); }
     }
   }
-  var timer = window.setInterval(tick, 1000);
-  tick();
+  if (data.secondsLeft !== undefined) {
+    timer = window.setInterval(tick, 1000);
+    tick();
+  }
 
   /* --- the card field -------------------------------------------------------------------------- */
   if (data.requiresAction !== "1") {

@@ -11,12 +11,12 @@ from django.urls import reverse
 
 import tests.factories as factories
 from core.models import OutboxMessage, SiteOptions
-from enrollment.models import CallListEntry, CourseDecision, EnrollmentOptions, Order, Registration
+from enrollment.models import CallListEntry, CourseDecision, EnrollmentOptions, Order, Registration, ScholarshipWait
 from finance.models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
 
 # Models whose rows are only ever made by services (or are a single options row): no add page.
 NO_ADD_BY_DESIGN = (SiteOptions, EnrollmentOptions, Registration, Order, OutboxMessage, Payment, Refund, StripeEvent,
-                    CourseDecision, CallListEntry, Fund, FundEntry, Donation)
+                    CourseDecision, CallListEntry, Fund, FundEntry, Donation, ScholarshipWait)
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ in the admin, fails them until the tables below classify it.
 
 Who may do what is ``core/roles.py``: the coordinator everything; the front desk desk registrations,
 cash and check, rosters, attendance and the week-out call list, no refunds and no money reports;
-finance payments (cash and check at an order, too), refunds and the deposit report.
+finance payments (cash and check at an order, too), refunds, the deposit report and the Pass the
+Buck fund's reports, ledger and adjustments.
 
 Each (role, page) and (role, action) is its own test. Actions are POSTs that change state: a
 refused one answers 403 *and* changes nothing; an allowed one changes what it should (so a 403 is
@@ -49,6 +50,7 @@ from enrollment.models import (
     Order,
     ReferralSource,
     Registration,
+    ScholarshipWait,
 )
 from enrollment.services import registration_cancel
 from finance.models import Donation, FundEntry, Payment, Refund
@@ -61,6 +63,7 @@ from tests.factories import (
     PaymentFactory,
     RefundFactory,
     RegistrationFactory,
+    ScholarshipWaitFactory,
     StripeEventFactory,
     course_with_meetings,
     local_dt,
@@ -106,6 +109,7 @@ class World:
     call: CallListEntry  # a registrant without e-mail to phone, not called yet
     fund_entry: FundEntry  # a donation to Pass the Buck
     donation: Donation  # a cash donation taken at the desk
+    scholarship_wait: ScholarshipWait  # an attendee on the scholarship waitlist
     clerk: User  # a staff member without a role (the target of the user-admin actions)
     people: dict[str, User]  # who opens the pages: one user per role and per visitor (not anonymous)
 
@@ -141,6 +145,7 @@ def _build_world() -> World:
         referral=ReferralSource.objects.get_or_create(name="A friend")[0], stripe_event=StripeEventFactory(),
         site_options=SiteOptions.current(), enrollment_options=EnrollmentOptions.current(),
         decision=CourseDecisionFactory(), call=CallListEntryFactory(), fund_entry=FundEntryFactory(), donation=DonationFactory(),
+        scholarship_wait=ScholarshipWaitFactory(course=target),
         clerk=clerk,
         people={who: _person(who) for who in (*STAFF, *VISITORS) if who != "anonymous"},
     )
@@ -216,6 +221,7 @@ ADMIN_MODELS: dict[str, tuple[str, str, str, str, str]] = {
     "finance.fund":                 ("CF",      "",  "CF",   "CF",    ""),  # the ledger: read-only
     "finance.fundentry":            ("CF",      "",  "CF",   "CF",    ""),  # never edited or deleted
     "finance.donation":             ("CF",      "",  "CF",   "CF",    ""),  # read-only; taken on money:donation-create
+    "enrollment.scholarshipwait":   ("CF",      "",  "CF",   "CF",    ""),  # read-only; never the front desk
 }
 
 #: The object whose change/history/delete pages are opened, per model.
@@ -241,6 +247,7 @@ ADMIN_OBJECT: dict[str, Callable[[World], object]] = {
     "finance.fund": lambda w: w.fund_entry.fund,
     "finance.fundentry": lambda w: w.fund_entry,
     "finance.donation": lambda w: w.donation,
+    "enrollment.scholarshipwait": lambda w: w.scholarship_wait,
 }
 
 #: Pages whose "allowed" answer is a redirect: the one-row options go straight to their row.
@@ -340,6 +347,14 @@ OTHER_PAGES: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
      lambda w: reverse("money:donation-detail", args=[w.donation.pk]),                codes(200, 200, 200)),
     ("money:donation-receipt",
      lambda w: reverse("money:donation-receipt", args=[w.donation.pk]),               codes(200, 200, 200)),
+    # Pass the Buck: the fund report and its CSVs, the ledger (finance.view_money_reports: who gave
+    # and which classes had scholarships), adjustments (finance.adjust_fund)
+    ("money:fund-report", lambda w: reverse("money:fund-report"),                     codes(200, 403, 200)),
+    *[(f"money:fund-report#csv-{table}",
+       lambda w, table=table: reverse("money:fund-report") + f"?format=csv&table={table}", codes(200, 403, 200))
+      for table in ("balance", "donations", "awards", "donors", "publication")],
+    ("money:fund-ledger", lambda w: reverse("money:fund-ledger"),                     codes(200, 403, 200)),
+    ("money:fund-adjust", lambda w: reverse("money:fund-adjust"),                     codes(200, 403, 200)),
 ]
 
 PAGES = {key: (url, expected) for key, url, expected in _admin_pages() + OTHER_PAGES}
@@ -508,6 +523,10 @@ ACTIONS: dict[str, Action] = {
         lambda w: {"first_name": "Ada", "last_name": "Lopez", "email": "", "address": "", "amount": "25.00",
                    "method": "check", "reference": "3001", "dedication": ""},
         lambda w: (Donation.objects.count(), FundEntry.objects.count()), "CDF"),
+    "money-fund-adjust": Action(
+        lambda w: reverse("money:fund-adjust"),
+        lambda w: {"amount": "-10.00", "reason": "A donation was booked twice"},
+        lambda w: (FundEntry.objects.count(), sum(FundEntry.objects.values_list("amount", flat=True))), "CF"),
     "money-transfer": Action(
         lambda w: reverse("money:registration-transfer", args=[w.registration.pk]),
         lambda w: {"to_course": str(w.target.pk), "reason": "Asked by phone"},

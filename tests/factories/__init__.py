@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from classes.models import Category, Course, Meeting, Semester, Venue
 from core.models import OutboxMessage
-from enrollment.models import CallListEntry, CourseDecision, Order, ReferralSource, Registration
+from enrollment.models import CallListEntry, CourseDecision, Order, ReferralSource, Registration, ScholarshipWait
 from enrollment.services.seats import attendee_key
 from finance.models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
 from instructors.models import Instructor
@@ -269,3 +269,20 @@ class DonationFactory(factory.django.DjangoModelFactory):
     method = Donation.Method.CASH
     status = Donation.Status.SUCCEEDED
     succeeded_at = factory.LazyFunction(timezone.now)
+
+
+class ScholarshipWaitFactory(factory.django.DjangoModelFactory):
+    """An attendee on the Pass the Buck scholarship waitlist of a course."""
+
+    class Meta:
+        model = ScholarshipWait
+
+    course = factory.SubFactory(CourseFactory)
+    first_name = "Robin"
+    last_name = factory.Sequence(lambda n: f"Waiting{n}")
+    email = factory.Sequence(lambda n: f"wait{n}@example.org")
+    attendee_first_name = "Robin"
+    attendee_last_name = factory.SelfAttribute("last_name")
+    attendee_key = factory.LazyAttribute(
+        lambda o: attendee_key(first_name=o.attendee_first_name, last_name=o.attendee_last_name, email=o.email)
+    )

@@ -6,6 +6,7 @@ The PDF's text is read with pypdf (a dev dependency; pure Python, so it works on
 import base64
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -159,7 +160,10 @@ def test_the_form_puts_errors_on_the_field_and_writes_nothing(site, django_user_
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert field in errors and message in " ".join(errors[field]), errors
-    assert f'id="id_{field}_errors"' in response.content.decode()
+    html = response.content.decode()
+    assert f'id="id_{field}_error"' in html  # the id the field's aria-describedby names
+    if field != "method":  # Django ties the error to text inputs; the radio group's list sits beside it
+        assert re.search(rf'aria-describedby="[^"]*\bid_{field}_error\b', html)
     assert Donation.objects.count() == 0 and FundEntry.objects.count() == 0 and OutboxMessage.objects.count() == 0
 
 

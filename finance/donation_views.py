@@ -1,0 +1,179 @@
+"""The public Pass the Buck pages: give (``/give/``), pay by card, the browser's return from
+Stripe.js, and the thank-you page. Thin, like the checkout's payment pages: bind the form, call one
+service, turn its outcome or error into a page or a redirect with a message.
+
+A gift's pages are addressed by its unguessable ``token`` (a UUID), never by its id.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from core.locking import Busy
+from enrollment.forms import form_error_summary
+
+from . import gateway
+from .errors import AmountMismatch, DonationNotFound, GatewayUnavailable
+from .forms import GiftForm
+from .models import Donation
+from .services.donations import (
+    DonationInvalid,
+    DonationNotPayable,
+    donation_card_resume,
+    donation_confirm,
+    donation_confirm_local,
+    donation_start_card,
+)
+from .services.payments import Outcome
+from .views import INTENT_ID, PAYMENT_METHOD_ID, RETURN_MESSAGES, _busy
+
+log = logging.getLogger(__name__)
+
+private = method_decorator(never_cache, name="dispatch")
+
+
+def _gift(token) -> Donation:
+    return get_object_or_404(Donation, token=token, method=Donation.Method.CARD)
+
+
+def _summary(form: GiftForm) -> list:
+    """The error summary, each item linked to its field (the radio group's to its first radio)."""
+    items = form_error_summary(form)
+    for item in items:
+        if item.href == "#id_choice":
+            item.href = "#id_choice_0"
+    return items
+
+
+@private
+class GiftView(View):
+    """``/give/``: what Pass the Buck is, and the gift form. A valid gift goes to the card step."""
+
+    template = "finance/donate.html"
+
+    def _render(self, request, form, *, status=200, gateway_error=""):
+        return render(request, self.template, {"form": form, "errors": _summary(form) if form.is_bound else [],
+                                               "gateway_error": gateway_error}, status=status)
+
+    def get(self, request):
+        return self._render(request, GiftForm())
+
+    def post(self, request):
+        form = GiftForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        data = form.cleaned_data
+        try:
+            donation, _ = donation_start_card(
+                first_name=data["first_name"], last_name=data["last_name"], email=data["email"],
+                address=data["address"], amount=data["amount"], dedication=data["dedication"],
+                anonymous=data["anonymous"],
+            )
+        except DonationInvalid as exc:
+            form.attach_error(exc.field, exc.message)
+            return self._render(request, form, status=400)
+        except GatewayUnavailable as exc:
+            return self._render(request, form, status=503, gateway_error=exc.message)
+        return redirect("finance:donate-pay", token=donation.token)
+
+
+@private
+class GiftPayView(View):
+    """The card step: the gift, and the same card field as the class payment page."""
+
+    def get(self, request, token):
+        donation = _gift(token)
+        thanks = reverse("finance:donate-thanks", args=[donation.token])
+        if donation.status == Donation.Status.SUCCEEDED:
+            return redirect(thanks)
+        context = {"donation": donation, "stripe_js_url": gateway.stripe_js_url(),
+                   "publishable_key": gateway.publishable_key(), "local_stripe": gateway.is_local()}
+        try:
+            donation, client_secret, intent_status = donation_card_resume(donation=donation)
+        except DonationNotPayable as exc:
+            return render(request, "finance/donate_pay.html", context | {"closed": exc.message}, status=410)
+        except GatewayUnavailable as exc:
+            return render(request, "finance/donate_pay.html", context | {"gateway_error": exc.message}, status=503)
+        except AmountMismatch as exc:
+            return render(request, "finance/donate_pay.html", context | {"gateway_error": exc.message}, status=409)
+        except Busy:
+            return _busy(request)
+        if donation.status == Donation.Status.SUCCEEDED:
+            return redirect(thanks)
+        if intent_status == "processing":
+            return render(request, "finance/donate_pay.html", context | {
+                "notice": "Your payment is still being processed. Please wait a moment and reload this page."})
+        context |= {
+            "donation": donation, "client_secret": client_secret,
+            "requires_action": intent_status == "requires_action",
+            "return_url": request.build_absolute_uri(reverse("finance:donate-return", args=[donation.token])),
+        }
+        return render(request, "finance/donate_pay.html", context)
+
+
+class GiftLocalConfirmView(View):
+    """localstripe only (404 with real Stripe): confirm the gift's PaymentIntent with the card the
+    fake Stripe.js tokenized — the step real Stripe.js does itself. Answers JSON for checkout.js."""
+
+    def post(self, request, token):
+        if not gateway.is_local():
+            raise Http404
+        donation = _gift(token)
+        intent_id = request.POST.get("payment_intent", "")
+        method = request.POST.get("payment_method", "")
+        if not INTENT_ID.match(intent_id) or not PAYMENT_METHOD_ID.match(method):
+            return JsonResponse({"error": "Please check your card details."}, status=400)
+        return_url = reverse("finance:donate-return", args=[donation.token]) + f"?payment_intent={intent_id}"
+        try:
+            intent = donation_confirm_local(donation=donation, payment_intent_id=intent_id, payment_method=method)
+        except DonationNotFound:
+            return JsonResponse({"error": "This gift has already been paid or has expired. Please reload the page."},
+                                status=404)
+        except GatewayUnavailable as exc:
+            return JsonResponse({"error": exc.message}, status=503)
+        return JsonResponse({"status": intent.status, "return_url": return_url})
+
+
+@private
+class GiftReturnView(View):
+    """Where the browser lands after Stripe.js: record what Stripe says, then thank the donor or
+    send them back to the card step with the reason."""
+
+    def get(self, request, token):
+        donation = _gift(token)
+        intent_id = request.GET.get("payment_intent", "")
+        pay_url = reverse("finance:donate-pay", args=[donation.token])
+        if not INTENT_ID.match(intent_id) or intent_id != donation.reference:
+            # Not this gift's intent now (e.g. "Back" to the return of a declined card, whose
+            # intent was replaced): the card step says where the gift stands.
+            return redirect(pay_url)
+        try:
+            donation = donation_confirm(payment_intent_id=intent_id)
+        except Busy:
+            return _busy(request)
+        except (GatewayUnavailable, AmountMismatch) as exc:
+            messages.error(request, exc.message)
+            return redirect(pay_url)
+        if donation.outcome in (Outcome.SUCCEEDED, Outcome.ALREADY):
+            return redirect("finance:donate-thanks", token=donation.token)
+        if donation.outcome in RETURN_MESSAGES:
+            level, text = RETURN_MESSAGES[donation.outcome]
+            messages.add_message(request, level, text)
+        return redirect(pay_url)
+
+
+@private
+class GiftThanksView(View):
+    """The thank-you page: the amount, the receipt number, and where the receipt was e-mailed."""
+
+    def get(self, request, token):
+        donation = _gift(token)
+        if donation.status != Donation.Status.SUCCEEDED:
+            return redirect("finance:donate-pay", token=donation.token)
+        return render(request, "finance/donate_thanks.html", {"donation": donation})

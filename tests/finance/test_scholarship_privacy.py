@@ -1,0 +1,235 @@
+"""Who received a Pass the Buck scholarship is seen only by the coordinator and Finance: the
+rosters (on screen, printed, CSV), the instructor's roster e-mail, the public course page, the
+week-out call list, and the front desk's order pages say nothing about it.
+
+The public pages carry a "Give to Pass the Buck" link in their header and footer, so those are
+compared with the same page before the scholarship seat existed: the scholarship may not add a
+single mention. Staff pages are fetched as a Front desk user, whose menus have no fund links, so
+no mention may appear at all."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import OutboxMessage, SiteOptions
+from core.roles import FRONT_DESK, roles_sync
+from enrollment.messages import instructor_roster_names, queue_instructor_roster
+from enrollment.models import CallListEntry, Registration
+from enrollment.services import registration_cancel
+from enrollment.services.weekout import course_decide
+from finance.models import Payment
+from finance.services import refunds_settle
+from finance.services.offline import desk_register
+from finance.services.scholarships import checkout_place
+from tests.factories import course_with_meetings
+
+from .scholarship_helpers import buyer, donate, install_fake_stripe, seat
+
+pytestmark = pytest.mark.django_db
+
+S = Registration.Status
+#: What would give a scholarship away: the words, and the fund's half of the $25.00 fee.
+TELLTALES = {
+    "scholarship": re.compile(r"scholarship", re.I),
+    "Pass the Buck": re.compile(r"pass\s+the\s+buck", re.I),
+    "half price": re.compile(r"half[\s-]*(price|the fee)", re.I),
+    "the fund": re.compile(r"\bfund\b", re.I),
+    "$12.50": re.compile(r"12\.50"),
+}
+
+
+def telltales(text: str) -> dict[str, int]:
+    return {name: len(pattern.findall(text)) for name, pattern in TELLTALES.items()}
+
+
+WORDS = ("scholarship", "Pass the Buck", "half price", "the fund")
+
+
+def assert_silent(text: str, where: str, *, only=tuple(TELLTALES)) -> None:
+    found = {name: n for name, n in telltales(text).items() if n and name in only}
+    assert not found, f"{where} mentions {found}"
+
+
+@pytest.fixture(autouse=True)
+def _site_options():
+    SiteOptions.current()
+
+
+@pytest.fixture
+def front_desk_user(django_user_model):
+    roles_sync(Group, Permission)
+    user = django_user_model.objects.create_user("desk", "desk@library.example", "a-long-passw0rd", is_staff=True)
+    user.groups.add(Group.objects.get(name=FRONT_DESK))
+    return user
+
+
+@pytest.fixture
+def front_desk(front_desk_user):
+    client = Client()
+    client.force_login(front_desk_user)
+    return client
+
+
+@pytest.fixture
+def course():
+    return course_with_meetings(title="Bread Baking", fee=Decimal("25.00"), capacity=12, minimum=2)
+
+
+@pytest.fixture
+def plain(course, front_desk_user):
+    """Two full-price seats: one with e-mail, one without (the call list's)."""
+    now = timezone.now()
+    sam = desk_register(buyer=buyer("sam@example.org", first="Sam"), attendees=[seat(course, "Sam", "Plain",
+                                                                                    scholarship=False)],
+                        provider=Payment.Provider.CASH, actor=front_desk_user, now=now).registrations[0]
+    pat = desk_register(buyer=buyer("", first="Pat", phone="785-555-0111"),
+                        attendees=[seat(course, "Pat", "Phone", scholarship=False)],
+                        provider=Payment.Provider.CASH, actor=front_desk_user, now=now).registrations[0]
+    return {"sam": sam, "pat": pat}
+
+
+@pytest.fixture
+def helped(course, plain, front_desk_user, monkeypatch):
+    """Two scholarship seats, confirmed and paid: one online by card, one at the desk in cash by
+    a patron without e-mail."""
+    now = timezone.now()
+    donate("25.00")
+    fake = install_fake_stripe(monkeypatch)
+    alex = checkout_place(buyer=buyer("alex@example.org", first="Alex"), attendees=[seat(course, "Alex", "Helped")],
+                          now=now).registrations[0]
+    fake.pay(alex.order, now=now)
+    nia = desk_register(buyer=buyer("", first="Nia", phone="785-555-0199"),
+                        attendees=[seat(course, "Nia", "Noemail")], provider=Payment.Provider.CASH,
+                        actor=front_desk_user, now=now).registrations[0]
+    for r in (alex, nia):
+        r.refresh_from_db()
+        assert r.status == S.CONFIRMED and r.fund_paid == Decimal("12.50")
+    return {"alex": alex, "nia": nia}
+
+
+def roster_pages(client, course) -> dict[str, str]:
+    pages = {
+        "roster": client.get(reverse("rosters:course", args=[course.pk])),
+        "printable roster": client.get(reverse("rosters:course-print", args=[course.pk])),
+        "print all rosters": client.get(reverse("rosters:print"), {"semester": course.semester_id}),
+        "roster CSV": client.get(reverse("rosters:course-csv", args=[course.pk])),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+    return {where: response.content.decode() for where, response in pages.items()}
+
+
+def roster_content(text: str) -> str:
+    """A roster page without the back office's menus: its roster tables or printed sheets (the
+    CSV is all content)."""
+    parts = re.findall(r'<section class="roster-sheet".*?</section>', text, re.S) or re.findall(
+        r'<table[^>]*id="roster-[a-z]+".*?</table>', text, re.S)
+    return "\n".join(parts) if parts else text
+
+
+def test_the_rosters_do_not_tell_who_has_a_scholarship(front_desk, staff_client, course, helped):
+    for client, who in ((front_desk, "Front desk"), (staff_client, "coordinator")):
+        for where, text in roster_pages(client, course).items():
+            for name in ("Alex", "Helped", "Nia", "Noemail", "Sam", "Plain"):
+                assert name in text, (where, name)
+            if who == "Front desk":
+                assert_silent(text, f"{where} ({who})")
+            else:  # the coordinator's menus link to the fund and its waitlist; the roster says nothing
+                assert_silent(roster_content(text), f"{where} ({who})")
+
+
+def test_the_instructors_roster_email_is_names_only(course, helped):
+    names = instructor_roster_names(course)
+    assert names == ["Alex Helped", "Nia Noemail", "Pat Phone", "Sam Plain"]
+    queue_instructor_roster(course)
+    message = OutboxMessage.objects.get(template="instructor_roster")
+    for text in (message.subject, message.body_text, message.body_html):
+        assert_silent(text, "the instructor's roster e-mail")
+    assert "Alex Helped" in message.body_text and "Nia Noemail" in message.body_text
+
+
+def test_the_public_course_page_adds_no_mention(client, course, plain, front_desk_user, monkeypatch):
+    before = client.get(course.get_absolute_url())
+    assert before.status_code == 200
+    baseline = telltales(before.content.decode())
+    assert baseline["Pass the Buck"]  # the site's "Give to Pass the Buck" link: why this page is compared
+
+    now = timezone.now()
+    donate("12.50")
+    fake = install_fake_stripe(monkeypatch)
+    alex = checkout_place(buyer=buyer("alex@example.org", first="Alex"), attendees=[seat(course, "Alex", "Helped")],
+                          now=now).registrations[0]
+    fake.pay(alex.order, now=now)
+    after = client.get(course.get_absolute_url()).content.decode()
+
+    assert telltales(after) == baseline
+    assert "Alex" not in after and "Helped" not in after
+
+
+def test_the_call_list_tells_the_same_for_a_scholarship_seat_as_for_a_full_price_one(front_desk, course, helped,
+                                                                                      front_desk_user):
+    course_decide(course_id=course.pk, now=timezone.now(), actor=front_desk_user, force="run",
+                  reason="Enough signed up")
+    nia = CallListEntry.objects.get(registration__attendee_first_name="Nia")
+    pat = CallListEntry.objects.get(registration__attendee_first_name="Pat")
+    assert nia.script.replace("Nia Noemail", "X").replace("Nia Patron", "Y") == \
+        pat.script.replace("Pat Phone", "X").replace("Pat Patron", "Y")
+    assert_silent(nia.script, "the call script")
+    for status in ("todo", "all"):
+        response = front_desk.get(reverse("weekout:calls"), {"status": status})
+        assert response.status_code == 200
+        text = response.content.decode()
+        assert "Nia Noemail" in text
+        assert_silent(text, "the call list")
+
+
+def test_the_call_list_of_a_cancelled_class_does_not_tell_either(front_desk, course, helped, front_desk_user):
+    decision = course_decide(course_id=course.pk, now=timezone.now(), actor=front_desk_user, force="cancel",
+                             reason="Instructor ill")
+    for registration_id in decision.settle_ids:
+        refunds_settle(registration_id=registration_id)
+    nia = CallListEntry.objects.get(registration__attendee_first_name="Nia")
+    assert_silent(nia.script, "the cancellation call script")
+    assert_silent(front_desk.get(reverse("weekout:calls"), {"status": "all"}).content.decode(), "the call list")
+
+
+def desk_pages(client, order) -> dict[str, str]:
+    pages = {
+        "desk order page": client.get(reverse("desk:order", args=[order.pk])),
+        "desk printed receipt": client.get(reverse("desk:order-receipt", args=[order.pk])),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+    return {where: response.content.decode() for where, response in pages.items()}
+
+
+def test_the_front_desks_order_pages_do_not_tell(front_desk, helped):
+    """The amounts must add up on a receipt, so the fund's $12.50 is there (as "Library credit");
+    what it is may not be said."""
+    for who in ("alex", "nia"):
+        for where, text in desk_pages(front_desk, helped[who].order).items():
+            assert helped[who].attendee_name in text
+            assert_silent(text, f"{where} ({who})", only=WORDS)
+
+
+@pytest.mark.xfail(strict=True, reason="PRIVACY BUG (templates/staff/desk/_receipt_body.html): the refund row of a "
+                                       "returned award shows its reference, 'Pass the Buck', unmasked in the "
+                                       "'Check no. / reference' column (the admin page masks it; the desk does not)")
+def test_the_front_desks_order_pages_do_not_tell_after_a_cancellation(front_desk, helped):
+    nia = helped["nia"]
+    registration_cancel(registration_id=nia.pk, now=timezone.now())
+    refunds_settle(registration_id=nia.pk)
+    for where, text in desk_pages(front_desk, nia.order).items():
+        assert_silent(text, f"{where} after the scholarship seat was cancelled", only=WORDS)
+
+
+def test_the_back_office_registration_page_does_not_tell_the_front_desk(front_desk, helped):
+    for who in ("alex", "nia"):
+        response = front_desk.get(reverse("admin:enrollment_registration_change", args=[helped[who].pk]))
+        assert response.status_code == 200
+        assert_silent(response.content.decode(), f"the registration's back-office page ({who})", only=WORDS)
