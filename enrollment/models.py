@@ -187,14 +187,23 @@ class Registration(TimeStampedModel):
 
     @property
     def fund_paid(self) -> Decimal:
-        """What the Pass the Buck fund pays of this seat now: its award less any award returned
-        (finance writes these entries; every fund entry tied to a registration is one of them)."""
-        total = sum((entry.amount for entry in self.fund_entries.all()), Decimal("0.00"))
-        return -total
+        """What the Pass the Buck fund paid of this seat: its award (finance writes it, a negative
+        entry; an award given back later is a separate positive entry and does not change what
+        the patron's own share was)."""
+        return -sum((entry.amount for entry in self._fund_entries() if entry.amount < 0), Decimal("0.00"))
+
+    def _fund_entries(self):
+        source = self if self.pk is not None else getattr(self, "award_of", None)  # an unsaved preview copy
+        return source.fund_entries.all() if source is not None and source.pk is not None else []
+
+    @property
+    def fund_returned(self) -> Decimal:
+        """What of the fund's award went back to the fund (the seat was cancelled or ran out)."""
+        return sum((entry.amount for entry in self._fund_entries() if entry.amount > 0), Decimal("0.00"))
 
     @property
     def patron_price(self) -> Decimal:
-        """What the patron pays for this seat: the price less the fund's part."""
+        """The patron's own share of this seat: the price less the fund's award."""
         return self.price - self.fund_paid
 
     def is_live(self, now=None) -> bool:

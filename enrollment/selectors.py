@@ -50,16 +50,17 @@ def refund_due(registration: Registration) -> Decimal:
 
     - the course was cancelled by the program (the week-out run or staff): the full price.
 
-    Refunds outside policy are decided by staff and recorded with their own reason.
+    Refunds outside policy are decided by staff and recorded with their own reason. "The full
+    price" is the patron's own share: a Pass the Buck award goes back to the fund, not to them.
     """
     if registration.status != S.CANCELLED or registration.confirmed_at is None or registration.cancelled_at is None:
         return Decimal("0.00")
     if registration.course.status == registration.course.Status.CANCELLED:
-        return registration.price  # the program cancelled the class: everyone gets everything back
+        return registration.patron_price  # the program cancelled the class: everyone gets everything back
     closes = registration.course.registration_closes_at
     if closes is not None and registration.cancelled_at >= closes:
         return Decimal("0.00")
-    return registration.price
+    return registration.patron_price
 
 
 def registrations_for_email(email: str):

@@ -146,7 +146,8 @@ class CheckoutView(View):
             return redirect("enrollment:cart")
         if dropped:
             messages.warning(request, "A class in your cart is no longer offered, so we took it out.")
-        return self._render(request, CheckoutForm(None, courses=courses, cart_ids=cart.ids), cart)
+        offer = EnrollmentOptions.current().scholarship_limit > 0
+        return self._render(request, CheckoutForm(None, courses=courses, cart_ids=cart.ids, scholarships=offer), cart)
 
     def post(self, request):
         now = timezone.now()
@@ -420,6 +421,7 @@ def _refund_preview(registration: Registration, *, now):
         course=registration.course, status=S.CANCELLED, price=registration.price,
         confirmed_at=registration.confirmed_at, cancelled_at=now,
     )
+    preview.award_of = registration  # its Pass the Buck award, if any, is the real one's
     return selectors.refund_due(preview)
 
 

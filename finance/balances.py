@@ -31,7 +31,9 @@ def registration_charge(registration: Registration) -> Decimal:
     if registration.status == S.CANCELLED and registration.confirmed_at is not None:
         if registration.course.status == Course.Status.CANCELLED:
             return ZERO
-        return registration.price - refund_due(registration)
+        # What stays paid: the price, less the Pass the Buck award given back to the fund, less
+        # what policy refunds the patron.
+        return registration.price - registration.fund_returned - refund_due(registration)
     return ZERO
 
 

@@ -117,15 +117,19 @@ def registration_lineage(registration: Registration) -> list[int]:
     return ids
 
 
-def registration_refunded(registration: Registration, *, payment_id: int | None = None, cause: str = "") -> Decimal:
+def registration_refunded(registration: Registration, *, payment_id: int | None = None, cause: str = "",
+                          patron_only: bool = False) -> Decimal:
     """Refunds made or owed for a registration (to issue, done, or failed and left to staff),
     including those made before it was transferred (its money came with it); only those of one
-    payment, or of one cause (the dedupe key's prefix, e.g. ``"cancel"``)."""
+    payment, or of one cause (the dedupe key's prefix, e.g. ``"cancel"``); ``patron_only``: not
+    the scholarship awards returned to the fund."""
     qs = Refund.objects.filter(registration_id__in=registration_lineage(registration))
     if payment_id is not None:
         qs = qs.filter(payment_id=payment_id)
     if cause:
         qs = qs.filter(dedupe_key__startswith=f"{cause}:")
+    if patron_only:  # leave out the Pass the Buck awards given back to the fund
+        qs = qs.exclude(payment__provider=Payment.Provider.SCHOLARSHIP)
     return qs.aggregate(total=Sum("amount"))["total"] or ZERO
 
 

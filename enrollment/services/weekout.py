@@ -116,10 +116,12 @@ def _staff_cancel_script(registration: Registration, *, was: str, reason: str) -
     when = f" (it was to start {local(start):%A, %B %-d at %-I:%M %p})" if start else ""
     text = f"{_hello(registration)} We are sorry: the class is cancelled{when}. Reason: {reason}. "
     due = refund_due(registration)
+    # Read by the front desk: a seat the Pass the Buck fund paid half of gets no amount said.
+    said = "of everything they paid" if registration.fund_paid > 0 else f"of ${due:,.2f}"
     if due > 0 and registration.order.channel == "online":
-        text += f"They get a full refund of ${due:,.2f} back on the card they paid with (5 to 10 business days)."
+        text += f"They get a full refund {said} back on the card they paid with (5 to 10 business days)."
     elif due > 0:
-        text += (f"They get a full refund of ${due:,.2f}; they paid by cash or check, so the library issues the "
+        text += (f"They get a full refund {said}; they paid by cash or check, so the library issues the "
                  "refund — tell them how and when they will get it.")
     elif was == S.WAITLISTED:
         text += "They were on its waitlist: nothing was charged."

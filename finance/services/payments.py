@@ -26,7 +26,7 @@ from enrollment.services import registrations_confirm_paid
 
 from .. import gateway, selectors
 from ..errors import AlreadyPaid, AmountMismatch, NothingToPay, PaymentNotFound, PaymentProcessing
-from ..models import Payment
+from ..models import FundEntry, Payment
 from . import notices
 from .gifts import gift_record
 from .refunds import refund_create_once, refund_issue
@@ -191,7 +191,13 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
     payment.failure_message = ""
     payment.save(update_fields=["status", "succeeded_at", "failure_message", "updated_at"])
     ids = sorted(payment.registrations.values_list("pk", flat=True))
-    confirmed, lost = registrations_confirm_paid(registration_ids=ids, now=now, reason="paid by card")
+    # A seat whose Pass the Buck award already went back to the fund (its hold ran out before this
+    # payment landed) is not confirmed half paid: it is lost, and this payment's share refunded.
+    returned = set(FundEntry.objects.filter(kind=FundEntry.Kind.AWARD_RETURNED, registration_id__in=ids)
+                   .values_list("registration_id", flat=True))
+    confirmed, lost = registrations_confirm_paid(registration_ids=[i for i in ids if i not in returned], now=now,
+                                                 reason="paid by card")
+    lost += list(Registration.objects.filter(pk__in=returned).select_related("course", "order").order_by("pk"))
     if payment.gift_amount > 0:
         gift_record(payment=payment, now=now)
     shares = selectors.payment_shares(payment)

@@ -39,7 +39,7 @@ from enrollment.services import AttendeeInput, BuyerInput, EnrollmentError, orde
 from enrollment.services.seats import attendee_key, course_check_open
 
 from ..models import FundEntry, Payment
-from .fund import FundInsufficient, fund_award, fund_balance
+from .fund import RETURNABLE, FundInsufficient, fund_award, fund_award_return, fund_balance
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,14 @@ def checkout_place(*, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt
     by = place_kwargs.get("actor")
 
     def award(result) -> None:  # inside order_place's transaction, before its messages
+        # Holds of these classes that ran out just now (order_place expired them under the courses'
+        # locks) give their awards back first: a patron retrying at once finds the money again.
+        course_ids = {r.course_id for r in result.registrations}
+        stale = (FundEntry.objects.filter(kind=K.AWARD, registration__course_id__in=course_ids,
+                                          registration__status__in=RETURNABLE)
+                 .exclude(registration__fund_entries__kind=K.AWARD_RETURNED).select_related("registration"))
+        for entry in stale:
+            fund_award_return(registration=entry.registration, now=now)
         for i, registration in enumerate(result.registrations):
             if not registration.scholarship_requested or registration.status not in (S.HELD, S.CONFIRMED):
                 continue

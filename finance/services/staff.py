@@ -96,7 +96,7 @@ def policy_owed(registration: Registration) -> Decimal:
     (cancelled before the week-out cutoff → its price), or its price when the program cancelled
     its class (the library keeps nothing, as in ``finance.balances.registration_charge``)."""
     if registration.course.status == Course.Status.CANCELLED and registration.confirmed_at is not None:
-        return registration.price
+        return registration.patron_price
     return refund_due(registration)
 
 
@@ -107,17 +107,19 @@ def _payments_newest_first(registration: Registration) -> list[tuple[Payment, De
 
 def _available(registration: Registration, rows: list[tuple[Payment, Decimal]]) -> list[tuple[Payment, Decimal]]:
     """Each payment with what it can still give back for the registration (its share less the
-    refunds already made from it for the registration)."""
+    refunds already made from it for the registration). A Pass the Buck scholarship payment gives
+    nothing back to the patron (its award goes back to the fund), so it is left out."""
     return [(payment, share - selectors.registration_refunded(registration, payment_id=payment.pk))
-            for payment, share in rows]
+            for payment, share in rows if payment.provider != Payment.Provider.SCHOLARSHIP]
 
 
 def refund_limits(registration: Registration) -> RefundLimits:
     """What can be refunded for ``registration`` now (see ``RefundLimits``). Reads only."""
-    payments = selectors.registration_payments(registration)
+    payments = [row for row in selectors.registration_payments(registration)
+                if row[0].provider != Payment.Provider.SCHOLARSHIP]  # the patron's own money only
     rows = _available(registration, payments)
     paid = sum((share for _, share in payments), ZERO)
-    refunded = selectors.registration_refunded(registration)
+    refunded = selectors.registration_refunded(registration, patron_only=True)
     available = min(sum((max(ZERO, a) for _, a in rows), ZERO), paid - refunded)
     # What policy refunds and staff refunds of this very registration gave back already (those made
     # before a transfer were for the old class: the new one's policy starts afresh).

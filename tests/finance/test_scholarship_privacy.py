@@ -217,9 +217,6 @@ def test_the_front_desks_order_pages_do_not_tell(front_desk, helped):
             assert_silent(text, f"{where} ({who})", only=WORDS)
 
 
-@pytest.mark.xfail(strict=True, reason="PRIVACY BUG (templates/staff/desk/_receipt_body.html): the refund row of a "
-                                       "returned award shows its reference, 'Pass the Buck', unmasked in the "
-                                       "'Check no. / reference' column (the admin page masks it; the desk does not)")
 def test_the_front_desks_order_pages_do_not_tell_after_a_cancellation(front_desk, helped):
     nia = helped["nia"]
     registration_cancel(registration_id=nia.pk, now=timezone.now())
