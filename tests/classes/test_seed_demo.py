@@ -239,3 +239,16 @@ def test_catalog_fee_and_semester_name():
     assert semester_name(dt.date(2027, 1, 10)) == "Winter 2026–27"
     assert semester_name(dt.date(2026, 12, 10)) == "Winter 2026–27"
     assert semester_name(dt.date(2026, 10, 1)) == "Fall 2026"
+
+
+def test_the_demo_fund_holds_its_gifts_once(seeded):
+    from decimal import Decimal
+
+    from finance.models import Donation, FundEntry
+    from finance.services.fund import fund_balance
+
+    assert fund_balance() == Decimal("175.00")
+    call_command("seed_demo", stdout=StringIO())
+    assert fund_balance() == Decimal("175.00")
+    assert Donation.objects.filter(reference__startswith="demo-").count() == 3
+    assert FundEntry.objects.filter(kind=FundEntry.Kind.DONATION).count() == 3

@@ -29,8 +29,9 @@ from core.models import SiteOptions
 from core.money import round_cents
 from enrollment.models import Order, ReferralSource, Registration
 from enrollment.services.seats import attendee_key
-from finance.models import Payment
+from finance.models import Donation, Payment
 from finance.pricing import course_budget
+from finance.services.fund import fund_donation_record
 from instructors.models import Instructor
 
 FIVE = Decimal("5")
@@ -356,10 +357,33 @@ def seed_demo(*, now: dt.datetime | None = None) -> dict:
         categories, venues, instructors = seed_people_and_places()
         demo_maps.venue_maps_ensure(venues.values())  # a drawn map per venue that has none (for reminders)
         courses = seed_courses(semester, categories, venues, instructors, today=today, now=now, options=options)
+        seed_fund(now)
         problems = check_schedule(courses)
         if problems:
             raise CommandError("The demo schedule breaks a scheduling rule:\n  " + "\n  ".join(problems))
     return summarize(semester, courses, now)
+
+
+#: Demo gifts to Pass the Buck (checks, so each has a number that makes it findable again):
+#: enough for a few half-price scholarships, so "Ask for a scholarship" works in the demo.
+DEMO_GIFTS = [
+    ("Marion", "Keller", Decimal("100.00"), "demo-1001", "In memory of Ruth Keller", False),
+    ("Dale", "Ostrander", Decimal("50.00"), "demo-1002", "", True),
+    ("Priya", "Natarajan", Decimal("25.00"), "demo-1003", "In honor of the library's volunteers", False),
+]
+
+
+def seed_fund(now: dt.datetime) -> None:
+    """The demo's Pass the Buck gifts, once each (no e-mail address: no receipt is sent)."""
+    for first, last, amount, number, dedication, anonymous in DEMO_GIFTS:
+        donation, _ = Donation.objects.get_or_create(
+            method=Donation.Method.CHECK, reference=number,
+            defaults={"first_name": first, "last_name": last, "amount": amount, "dedication": dedication,
+                      "anonymous": anonymous, "status": Donation.Status.SUCCEEDED, "succeeded_at": now,
+                      "created_at": now},
+        )
+        fund_donation_record(amount=donation.amount, dedupe_key=f"donation:{donation.pk}",
+                             reason=f"Donation {donation.receipt_number} (check)", now=now)
 
 
 def summarize(semester: Semester, courses: list[Course], now: dt.datetime) -> dict:
