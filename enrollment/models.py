@@ -192,9 +192,16 @@ class Registration(TimeStampedModel):
         the patron's own share was)."""
         return -sum((entry.amount for entry in self._fund_entries() if entry.amount < 0), Decimal("0.00"))
 
-    def _fund_entries(self):
+    def _fund_entries(self) -> list:
+        """The fund entries of this seat: its own and, after a transfer, those of the registrations
+        it was transferred from (the award moves with the seat)."""
         source = self if self.pk is not None else getattr(self, "award_of", None)  # an unsaved preview copy
-        return source.fund_entries.all() if source is not None and source.pk is not None else []
+        entries, seen = [], set()
+        while source is not None and source.pk is not None and source.pk not in seen:
+            seen.add(source.pk)
+            entries += list(source.fund_entries.all())
+            source = source.transferred_from
+        return entries
 
     @property
     def fund_returned(self) -> Decimal:

@@ -60,15 +60,18 @@ def payment_shares(payment: Payment) -> dict[int, Decimal]:
     registrations = sorted(payment.registrations.all(), key=lambda r: r.pk)
     if not registrations:
         return {}
-    if payment.provider == Payment.Provider.SCHOLARSHIP:  # one seat: the fund's half of it
-        return {r.pk: payment.amount if i == 0 else ZERO for i, r in enumerate(registrations)}
     ids = {r.pk for r in registrations}
+    successor = {r.transferred_from_id: r.pk for r in registrations if r.transferred_from_id in ids}
+    if payment.provider == Payment.Provider.SCHOLARSHIP:  # one seat: the fund's half of it, where the seat is now
+        holder = registrations[0].pk
+        while holder in successor:
+            holder = successor[holder]
+        return {r.pk: payment.amount if r.pk == holder else ZERO for r in registrations}
     # A seat with a scholarship was paid for (by card, cash or check) at its price less the award.
     awarded = dict(
         Payment.objects.filter(provider=Payment.Provider.SCHOLARSHIP, status=Payment.Status.SUCCEEDED,
                                registrations__in=ids).values_list("registrations", "amount")
     )
-    successor = {r.transferred_from_id: r.pk for r in registrations if r.transferred_from_id in ids}
     paid_for = [r for r in registrations if r.transferred_from_id not in ids]
     weight = {r.pk: max(r.price - awarded.get(r.pk, ZERO), ZERO) for r in paid_for}
     total_price = sum(weight.values(), ZERO)

@@ -161,7 +161,32 @@ RETURNABLE = (S.CANCELLED, S.EXPIRED)
 
 
 def _returnable(registration: Registration) -> bool:
+    """The seat no longer uses its award: cancelled, ran out, or its course was cancelled. A
+    transferred registration is not: its seat (and its award) moved to the new registration."""
+    if registration.status == S.TRANSFERRED:
+        return False
     return registration.status in RETURNABLE or registration.course.status == Course.Status.CANCELLED
+
+
+def _holder(registration: Registration) -> Registration:
+    """Where a seat is now: the registration it was transferred to, to the end of the chain."""
+    seen = {registration.pk}
+    while registration.status == S.TRANSFERRED:
+        following = Registration.objects.select_related("course").filter(transferred_from_id=registration.pk).first()
+        if following is None or following.pk in seen:
+            break
+        seen.add(following.pk)
+        registration = following
+    return registration
+
+
+def _lineage_award(registration: Registration) -> FundEntry | None:
+    """The award of this seat: made for the registration or for one it was transferred from."""
+    ids, current = [], registration
+    while current is not None and current.pk not in ids:
+        ids.append(current.pk)
+        current = current.transferred_from
+    return FundEntry.objects.filter(kind=K.AWARD, registration_id__in=ids).order_by("pk").first()
 
 
 def _return_reason(registration: Registration) -> str:
@@ -176,29 +201,31 @@ def fund_award_return(*, registration: Registration, by=None, reason: str = "",
                       now: dt.datetime | None = None) -> FundEntry | None:
     """Give the award of a cancelled or expired registration (or one in a cancelled course) back
     to the fund (a + entry of the same size), once; None when the registration had no award. A
-    repeat returns the entry already booked.
+    seat transferred to another class keeps its award: the award (made for the first
+    registration) is returned when the seat where it is now no longer uses it. A repeat returns
+    the entry already booked.
 
     The scholarship payment that carried the award gets a refund of the same amount, done at
     once (``award-return:<registration id>``): the fund's entries and the payment records tie
     out (awards − returns = scholarship payments − their refunds).
 
     Locks: the ``Fund`` row (returns and awards of one registration never interleave)."""
-    registration = Registration.objects.select_related("course").get(pk=registration.pk)
+    registration = _holder(Registration.objects.select_related("course").get(pk=registration.pk))
     if not _returnable(registration):
         raise FundNotReturnable()
-    key = f"award-return:{registration.pk}"
     with locked_atomic():
         fund = _lock_fund(None)
-        award = FundEntry.objects.filter(dedupe_key=f"award:{registration.pk}").first()
+        award = _lineage_award(registration)
         if award is None:
             return None
+        key = f"award-return:{award.registration_id}"  # one return per award, wherever the seat moved
         existing = FundEntry.objects.filter(dedupe_key=key).first()
         if existing is not None:
             return existing
         reason = reason or _return_reason(registration)
         if award.payment_id is not None:
             _refund_scholarship(award, key=key, reason=reason, by=by, now=now or timezone.now())
-        entry = _write(fund=fund, kind=K.AWARD_RETURNED, amount=-award.amount, registration=registration,
+        entry = _write(fund=fund, kind=K.AWARD_RETURNED, amount=-award.amount, registration_id=award.registration_id,
                        created_by=by, reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
     return entry or FundEntry.objects.get(dedupe_key=key)
 
@@ -241,19 +268,23 @@ def fund_adjust(*, amount: Decimal, reason: str, by, key: str = "", now: dt.date
 
 
 def fund_returns_sweep(*, now: dt.datetime | None = None) -> list[FundEntry]:
-    """Return every award whose registration is cancelled (by the patron, or with its course) or
-    expired (its hold or offer ran out unpaid) and not yet returned. Idempotent: running it twice, or at once, books each return once. Locks
-    the fund row per return (``fund_award_return``)."""
+    """Return every award whose seat is cancelled (by the patron, or with its course) or expired
+    (its hold or offer ran out unpaid) and not yet returned; a transferred seat is judged where it
+    is now. Idempotent: running it twice, or at once, books each return once. Locks the fund row
+    per return (``fund_award_return``)."""
     now = now or timezone.now()
     due = (
         FundEntry.objects.filter(kind=K.AWARD)
-        .filter(Q(registration__status__in=RETURNABLE) | Q(registration__course__status=Course.Status.CANCELLED))
+        .filter(Q(registration__status__in=[*RETURNABLE, S.TRANSFERRED])
+                | Q(registration__course__status=Course.Status.CANCELLED))
         .exclude(registration__fund_entries__kind=K.AWARD_RETURNED)
-        .select_related("registration")
+        .select_related("registration", "registration__course")
         .order_by("pk")
     )
     returned = []
     for award in due:
+        if not _returnable(_holder(award.registration)):
+            continue  # transferred, and the seat it moved to is still in use
         entry = fund_award_return(registration=award.registration, now=now)
         if entry is not None:
             returned.append(entry)

@@ -276,8 +276,12 @@ def transfer_settle(*, old: Registration, new: Registration, actor=None, now: dt
         ):
             payment.registrations.add(new)
         rows = _available(new, selectors.registration_payments(new))
+        # The patron's own money against the patron's own share of the new seat (a Pass the Buck
+        # award moves with the seat and stays the fund's).
+        patron_paid = sum((share for payment, share in selectors.registration_payments(new)
+                           if payment.provider != Payment.Provider.SCHOLARSHIP), ZERO)
         over = min(sum((max(ZERO, a) for _, a in rows), ZERO),
-                   selectors.registration_paid(new) - selectors.registration_refunded(new)) - new.price
+                   patron_paid - selectors.registration_refunded(new, patron_only=True)) - new.patron_price
         if over <= 0:
             return []
         reason = (f"Transferred from “{old.course}” ({format_money(old.price)}) to “{new.course}” "

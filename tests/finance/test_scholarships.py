@@ -966,10 +966,6 @@ def test_a_cancellation_after_the_cutoff_leaves_nothing_due(course, now, desk_us
     assert order_balance(result.order).due == ZERO  # today: $12.50 "due"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (finance/selectors.py payment_shares for a scholarship payment ignores "
-                                       "transfers; fund_award_return is keyed to the old registration): a transferred "
-                                       "scholarship seat cancelled before the cutoff never returns its award, and the "
-                                       "order shows the fund's half as a credit owed to the patron")
 def test_a_transferred_scholarship_seat_cancelled_before_the_cutoff_returns_its_award(course, now, desk_user):
     from enrollment.services import registration_transfer
     from finance.services.staff import transfer_settle
@@ -983,8 +979,32 @@ def test_a_transferred_scholarship_seat_cancelled_before_the_cutoff_returns_its_
 
     registration_cancel(registration_id=new.pk, now=now)
     refunds_settle(registration_id=new.pk, now=now)  # the patron gets their $12.50 back
-    assert fund_balance() == D("12.50")  # today: $0.00, the award stays with the transferred registration
-    assert order_balance(result.order).due == ZERO  # today: −$12.50, "credit owed to the patron"
+    assert fund_balance() == D("12.50")  # the award moved with the seat and came back from where it was
+    assert order_balance(result.order).due == ZERO
+    assert Registration.objects.get(pk=new.pk).patron_price == D("12.50")
+    assert FundEntry.objects.filter(kind=FundEntry.Kind.AWARD_RETURNED).count() == 1
+    finance_tasks.fund_returns_sweep()  # the sweep books nothing more
+    assert FundEntry.objects.filter(kind=FundEntry.Kind.AWARD_RETURNED).count() == 1
+
+
+def test_a_transferred_scholarship_seat_keeps_its_award_when_the_old_class_is_cancelled(course, now, desk_user):
+    from enrollment.services import registration_transfer
+    from finance.services.fund import fund_returns_sweep
+    from finance.services.staff import transfer_settle
+
+    other = course_with_meetings(title="Pottery", fee=D("20.00"))
+    donate("12.50")
+    result = desk_register(buyer=buyer(), attendees=[seat(course)], provider=P.CASH, actor=desk_user, now=now)
+    old, new = registration_transfer(registration_id=result.registrations[0].pk, to_course_id=other.pk, now=now,
+                                     actor=desk_user)
+    refunds = transfer_settle(old=old, new=new, now=now)
+    # The patron paid $12.50 of a $25 seat; the new seat costs $20, of which the fund's $12.50 is
+    # paid: the patron's share is $7.50, so $5.00 comes back to them.
+    assert [r.amount for r in refunds] == [D("5.00")]
+    course_decide(course_id=course.pk, now=now, actor=desk_user, force="cancel", reason="Instructor ill")
+    assert fund_returns_sweep(now=now) == []  # the seat moved: its award is still in use
+    assert fund_balance() == ZERO
+    assert order_balance(result.order).due == ZERO
 
 
 def test_a_patron_retrying_right_after_their_hold_ran_out_finds_the_award_again(course, now):
