@@ -61,6 +61,13 @@ class RefundsToIssue:
     items: list[Refund]
 
 
+@dataclass(frozen=True)
+class FundGlance:
+    balance: Decimal
+    waiting: int  # on the scholarship waitlist, waiting for donations
+    offered: int  # offered a seat with a scholarship, not paid yet
+
+
 @dataclass
 class Dashboard:
     now: dt.datetime
@@ -75,6 +82,9 @@ class Dashboard:
     refunds: RefundsToIssue | None = None  # None: the user may not see refunds
     failed_count: int = 0
     failed_messages: list[OutboxMessage] | None = None  # None: the user may not open the outbox
+    #: Pass the Buck at a glance (coordinator and Finance: ``finance.view_fundentry``): the balance
+    #: and the scholarship waitlist. None for anyone else.
+    fund: "FundGlance | None" = None
     can_view_roster: bool = False
     can_take_attendance: bool = False
     can_view_registrations: bool = False
@@ -178,6 +188,12 @@ def dashboard_build(*, user, now: dt.datetime | None = None) -> Dashboard:
         )
     if user.has_perm("finance.view_refund"):
         board.refunds = refunds_to_issue()
+    if user.has_perm("finance.view_fundentry"):
+        from .services.fund import fund_balance
+        from .services.scholarships import scholarship_waits_summary
+
+        waits = scholarship_waits_summary()
+        board.fund = FundGlance(balance=fund_balance(), waiting=waits["waiting"], offered=waits["offered"])
     failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED)
     board.failed_count = failed.count()
     if user.has_perm("core.view_outboxmessage"):

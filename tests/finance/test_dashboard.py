@@ -304,3 +304,21 @@ def test_the_dashboard_links_each_role_to_its_pages(client):
         html = c.get(reverse("admin:index")).content.decode()
         shown = {label for label, href in links.items() if f'href="{href}"' in html}
         assert shown == wanted, role
+
+
+# --- Pass the Buck at a glance ----------------------------------------------------------------
+
+def test_the_fund_glance_shows_finance_the_balance_and_the_scholarship_waitlist(django_user_model):
+    from finance.services.fund import fund_donation_record
+    from tests.factories import ScholarshipWaitFactory
+
+    fund_donation_record(amount=Decimal("140.00"), dedupe_key="donation:glance")
+    ScholarshipWaitFactory.create_batch(2)
+    ScholarshipWaitFactory(status="offered")
+    html = dashboard_html(role_client(django_user_model, FINANCE, "fiona"))
+    glance = re.search(r'<div class="module dashboard-section" id="dashboard-fund">.*?</div>', html, re.S).group(0)
+    assert "The fund holds <strong>$140.00</strong>" in glance
+    assert "2 waiting for donations, 1 offered a seat" in glance
+    # Who waits for a scholarship is private: the front desk sees no such section.
+    desk_html = dashboard_html(role_client(django_user_model, FRONT_DESK, "dana"))
+    assert 'id="dashboard-fund"' not in desk_html and "scholarship" not in desk_html.lower()
