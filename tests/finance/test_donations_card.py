@@ -392,3 +392,51 @@ def test_the_give_page_is_open_to_everyone_and_linked_from_every_public_page(cli
     assert 'aria-current="page">Give to Pass the Buck</a>' in html
     home = client.get(reverse("classes:home")).content.decode()
     assert f'href="{reverse("finance:donate")}"' in home
+
+
+# --- at once ----------------------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_the_return_and_many_webhooks_at_once_record_the_gift_once(browser, settings):
+    """The donor's return and ten deliveries of the webhook (five distinct events, each twice)
+    arrive together, each on its own connection: one succeeded gift, one fund entry, one receipt."""
+    import threading
+
+    from django.db import connection
+
+    from .conftest import require_postgres
+
+    require_postgres("concurrent gift confirmations")
+    settings.DB_LOCK_TIMEOUT_MS = 20_000
+    SiteOptions.current()
+    donation = start(Client())
+    answer = pay(Client(), browser, donation)
+    assert answer["status"] == "succeeded"
+    events = [webhook(browser, donation) for _ in range(5)]
+    deliveries = events + events
+    codes: list[int] = []
+    start_line = threading.Barrier(len(deliveries) + 1)
+
+    def deliver(payload, header):
+        try:
+            start_line.wait(timeout=30)
+            codes.append(post_webhook(Client(), payload, header).status_code)
+        finally:
+            connection.close()
+
+    def come_back():
+        try:
+            start_line.wait(timeout=30)
+            codes.append(Client().get(return_url(donation)).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=d) for d in deliveries] + [threading.Thread(target=come_back)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(codes) == len(threads) and set(codes) <= {200, 302}, codes
+    assert StripeEvent.objects.count() == 5
+    assert_recorded_once(donation)
+    assert fund_balance() == Decimal("25.00")
