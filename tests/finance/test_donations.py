@@ -162,8 +162,7 @@ def test_the_form_puts_errors_on_the_field_and_writes_nothing(site, django_user_
     assert field in errors and message in " ".join(errors[field]), errors
     html = response.content.decode()
     assert f'id="id_{field}_error"' in html  # the id the field's aria-describedby names
-    if field != "method":  # Django ties the error to text inputs; the radio group's list sits beside it
-        assert re.search(rf'aria-describedby="[^"]*\bid_{field}_error\b', html)
+    assert re.search(rf'aria-describedby="[^"]*\bid_{field}_error\b', html)  # inputs, and the radio group's fieldset
     assert Donation.objects.count() == 0 and FundEntry.objects.count() == 0 and OutboxMessage.objects.count() == 0
 
 
