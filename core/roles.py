@@ -49,7 +49,6 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("finance", "view_fundentry"),
         ("finance", "adjust_fund"),
         ("finance", "view_donation"),
-        ("finance", "grant_scholarship"),
         ("enrollment", "view_scholarshipwait"),
         ("enrollment", "view_order"),
         ("enrollment", "view_registration"),

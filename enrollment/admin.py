@@ -28,9 +28,10 @@ from .models import (
 
 @admin.register(EnrollmentOptions)
 class EnrollmentOptionsAdmin(admin.ModelAdmin):
-    """One row of options (hold minutes, offer hours, link days), edited in place."""
+    """One row of options (hold minutes, offer hours, nudge days, link days, scholarships per
+    attendee per semester), edited in place."""
 
-    fields = ("hold_minutes", "offer_hours", "nudge_days", "link_days")
+    fields = ("hold_minutes", "offer_hours", "nudge_days", "link_days", "scholarship_limit")
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not EnrollmentOptions.objects.exists()

@@ -428,9 +428,9 @@ def call_script(registration: Registration, topic: str, *, needed: int | None = 
                  + (f" (it was to start {_when(first.starts_at)})." if first else ".")]
         if staff_reason:
             parts.append(f"The reason: {staff_reason.rstrip('.')}.")
-        # The call list is read by the front desk, who never learn who had a scholarship: the
-        # refund of a seat the fund paid half of is "everything they paid", without an amount.
-        said = "of everything they paid" if registration.fund_paid > 0 else f"of {_money(amount)}"
+        # The call list is read by the front desk, who never learn who had a scholarship: no seat's
+        # refund names an amount (a half-price one would stand out); the e-mail to the patron does.
+        said = "of everything they paid"
         if method == REFUND_CARD:
             parts.append(f"They get a full refund {said} back on the card they paid with; "
                          "it usually shows within 5 to 10 business days.")

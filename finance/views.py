@@ -83,9 +83,13 @@ class PayView(View):
         except Busy:
             return _busy(request)
         for registration in short:
-            messages.info(request, f"The Pass the Buck fund can’t cover a scholarship for "
-                                   f"{registration.attendee_name} right now, so the price below is the full fee. "
-                                   "If you would rather not pay it, simply let the offer run out.")
+            why = {
+                "fund": "the Pass the Buck fund can’t cover it right now",
+                "limit": "they have reached this semester’s limit of scholarship classes",
+                "started": "a payment at the full fee was already started",
+            }.get(getattr(registration, "short_reason", ""), "it can’t be given now")
+            messages.info(request, f"No scholarship for {registration.attendee_name} on this seat: {why}. The price "
+                                   "below is the full fee; if you would rather not pay it, simply let the offer run out.")
         registrations = selectors.order_registrations(order)
         context = {"order": order, "registrations": registrations, "stripe_js_url": gateway.stripe_js_url(),
                    "publishable_key": gateway.publishable_key(), "local_stripe": gateway.is_local()}

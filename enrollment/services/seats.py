@@ -336,9 +336,13 @@ def registrations_confirm_paid(
             course_open = course.status == Course.Status.OPEN and not course.is_past_cutoff(now)
             in_time = course_open and registration.status in (S.HELD, S.OFFERED) and registration.expires_at > now
             # After its hold ran out, a registration gets a seat only if one is free, nobody is
-            # waiting in line for it, and the attendee has not registered again meanwhile.
+            # waiting in line for it, the attendee has not registered again meanwhile, and its
+            # scholarship (if any) has not gone back to the fund (read under the row's lock;
+            # finance locks the registration before returning an award).
             late_ok = (
                 course_open
+                # its Pass the Buck award already went back to the fund: the seat is not paid for
+                and registration.fund_returned == 0
                 and seats_taken(course.pk, now=now) < course.capacity
                 and not Registration.objects.filter(course_id=course.pk, status=S.WAITLISTED).exists()
                 and not Registration.objects.filter(

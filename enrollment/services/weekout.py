@@ -116,8 +116,8 @@ def _staff_cancel_script(registration: Registration, *, was: str, reason: str) -
     when = f" (it was to start {local(start):%A, %B %-d at %-I:%M %p})" if start else ""
     text = f"{_hello(registration)} We are sorry: the class is cancelled{when}. Reason: {reason}. "
     due = refund_due(registration)
-    # Read by the front desk: a seat the Pass the Buck fund paid half of gets no amount said.
-    said = "of everything they paid" if registration.fund_paid > 0 else f"of ${due:,.2f}"
+    # Read by the front desk: no seat's refund names an amount (a half-price one would stand out).
+    said = "of everything they paid"
     if due > 0 and registration.order.channel == "online":
         text += f"They get a full refund {said} back on the card they paid with (5 to 10 business days)."
     elif due > 0:

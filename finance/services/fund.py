@@ -209,11 +209,19 @@ def fund_award_return(*, registration: Registration, by=None, reason: str = "",
     once (``award-return:<registration id>``): the fund's entries and the payment records tie
     out (awards − returns = scholarship payments − their refunds).
 
-    Locks: the ``Fund`` row (returns and awards of one registration never interleave)."""
+    Locks: the registration's row, then the ``Fund`` row (returns and awards of one registration
+    never interleave, and a late payment that confirms the seat under the same row lock never
+    confirms one whose award went back)."""
     registration = _holder(Registration.objects.select_related("course").get(pk=registration.pk))
     if not _returnable(registration):
         raise FundNotReturnable()
     with locked_atomic():
+        # The seat's row first (then the fund's): a late payment confirming it holds this lock
+        # while it checks that no award went back, so the two never cross; re-read under it.
+        qs = Registration.objects.select_related("course").filter(pk=registration.pk)
+        registration = (qs.select_for_update(of=("self",)) if LOCKING else qs).get()
+        if not _returnable(registration):
+            raise FundNotReturnable()
         fund = _lock_fund(None)
         award = _lineage_award(registration)
         if award is None:
@@ -285,7 +293,10 @@ def fund_returns_sweep(*, now: dt.datetime | None = None) -> list[FundEntry]:
     for award in due:
         if not _returnable(_holder(award.registration)):
             continue  # transferred, and the seat it moved to is still in use
-        entry = fund_award_return(registration=award.registration, now=now)
+        try:
+            entry = fund_award_return(registration=award.registration, now=now)
+        except FundNotReturnable:
+            continue  # confirmed meanwhile (a late payment took the seat)
         if entry is not None:
             returned.append(entry)
     return returned

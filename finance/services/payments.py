@@ -26,7 +26,7 @@ from enrollment.services import registrations_confirm_paid
 
 from .. import gateway, selectors
 from ..errors import AlreadyPaid, AmountMismatch, NothingToPay, PaymentNotFound, PaymentProcessing
-from ..models import FundEntry, Payment
+from ..models import Payment
 from . import notices
 from .gifts import gift_record
 from .refunds import refund_create_once, refund_issue
@@ -192,14 +192,21 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
     payment.save(update_fields=["status", "succeeded_at", "failure_message", "updated_at"])
     ids = sorted(payment.registrations.values_list("pk", flat=True))
     # A seat whose Pass the Buck award already went back to the fund (its hold ran out before this
-    # payment landed) is not confirmed half paid: it is lost, and this payment's share refunded.
-    returned = set(FundEntry.objects.filter(kind=FundEntry.Kind.AWARD_RETURNED, registration_id__in=ids)
-                   .values_list("registration_id", flat=True))
-    confirmed, lost = registrations_confirm_paid(registration_ids=[i for i in ids if i not in returned], now=now,
-                                                 reason="paid by card")
-    lost += list(Registration.objects.filter(pk__in=returned).select_related("course", "order").order_by("pk"))
+    # payment landed) is not confirmed half paid: registrations_confirm_paid reports it lost (under
+    # its lock), and this payment's share is refunded below.
+    confirmed, lost = registrations_confirm_paid(registration_ids=ids, now=now, reason="paid by card")
     if payment.gift_amount > 0:
-        gift_record(payment=payment, now=now)
+        if Payment.objects.filter(order_id=payment.order_id, status=P.SUCCEEDED, gift_amount__gt=0).exclude(
+            pk=payment.pk
+        ).exists():
+            # Paid twice (two tabs, two cards): the gift was given with the first payment already.
+            refund = refund_create_once(payment=payment, registration=None, amount=payment.gift_amount,
+                                        key=f"duplicate-gift:{payment.pk}",
+                                        reason="Paid twice: the second gift to Pass the Buck was refunded automatically.")
+            if refund:
+                transaction.on_commit(partial(refund_issue, refund_id=refund.pk), robust=True)
+        else:
+            gift_record(payment=payment, now=now)
     shares = selectors.payment_shares(payment)
     refunds = []
     for registration in lost:

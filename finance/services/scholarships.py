@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 from decimal import ROUND_DOWN, Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -39,7 +39,7 @@ from enrollment.services import AttendeeInput, BuyerInput, EnrollmentError, orde
 from enrollment.services.seats import attendee_key, course_check_open
 
 from ..models import FundEntry, Payment
-from .fund import RETURNABLE, FundInsufficient, fund_award, fund_award_return, fund_balance
+from .fund import RETURNABLE, FundInsufficient, FundNotReturnable, fund_award, fund_award_return, fund_balance
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,10 @@ def checkout_place(*, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt
                                           registration__status__in=RETURNABLE)
                  .exclude(registration__fund_entries__kind=K.AWARD_RETURNED).select_related("registration"))
         for entry in stale:
-            fund_award_return(registration=entry.registration, now=now)
+            try:
+                fund_award_return(registration=entry.registration, now=now)
+            except FundNotReturnable:
+                pass  # confirmed meanwhile
         for i, registration in enumerate(result.registrations):
             if not registration.scholarship_requested or registration.status not in (S.HELD, S.CONFIRMED):
                 continue
@@ -200,24 +203,46 @@ def checkout_place(*, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt
 
 def scholarships_apply(*, order: Order, now: dt.datetime | None = None) -> list[Registration]:
     """Award the scholarships asked for by the order's payable seats that have none yet (seats
-    offered from the waitlist). Returns the registrations the fund could not cover now (they can
-    be paid at full price). Locks: each registration's course, the registration, the fund row."""
+    offered from the waitlist: the request was made at checkout, the award waits for the seat).
+    Returns the registrations that are paid at full price instead, each with ``short_reason``:
+    the fund cannot cover it now, the attendee reached the semester's limit meanwhile, or a card
+    payment at full price was already started for it (an award now could make them pay 150%).
+
+    Locks: the order row first (``payment_start`` locks it too, so a payment is never started
+    at a price an award is changing), then each seat's course, the registration, the fund row."""
     now = now or timezone.now()
     short: list[Registration] = []
     due = (order.registrations.filter(scholarship_requested=True, status__in=[S.HELD, S.OFFERED], expires_at__gt=now,
                                       price__gt=0)
            .exclude(fund_entries__kind=K.AWARD).select_related("course").order_by("pk"))
-    for registration in due:
-        with locked_atomic():
+    if not due.exists():
+        return short
+    limit = EnrollmentOptions.current().scholarship_limit
+    with locked_atomic():
+        list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
+        for registration in due:
             list(Course.objects.select_for_update().filter(pk=registration.course_id).values_list("pk", flat=True))
             fresh = Registration.objects.select_for_update().get(pk=registration.pk)
             if fresh.status not in (S.HELD, S.OFFERED) or fresh.expires_at <= now:
                 continue
             if FundEntry.objects.filter(dedupe_key=f"award:{fresh.pk}").exists():
                 continue
+            started = Payment.objects.filter(registrations=fresh, provider=Payment.Provider.CARD,
+                                             status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED])
+            if started.exists():
+                registration.short_reason = "started"
+                short.append(registration)
+                continue
+            held = awards_in_semester({fresh.attendee_key}, registration.course.semester_id, now=now)
+            if held.get(fresh.attendee_key, 0) >= limit:
+                registration.short_reason = "limit"
+                short.append(registration)
+                continue
             try:
-                scholarship_award(registration=fresh, now=now)
+                with locked_atomic():
+                    scholarship_award(registration=fresh, now=now)
             except FundInsufficient:
+                registration.short_reason = "fund"
                 short.append(registration)
     return short
 
@@ -250,16 +275,23 @@ def scholarship_wait_join(*, buyer: BuyerInput, attendee: AttendeeInput, now: dt
         status__in=[S.HELD, S.OFFERED], expires_at__lte=now)  # a hold that ran out is no registration
     if active.exists():
         raise ScholarshipError(f"{attendee.first_name} is already registered for “{course.title}”.")
-    with transaction.atomic():
-        if existing is not None:  # its offer ran out unpaid: that entry is closed, a new one waits
-            _close(existing, "The seat offered with a scholarship was not paid for in time.")
-        wait = ScholarshipWait.objects.create(
-            course=course, first_name=buyer.first_name, last_name=buyer.last_name, email=buyer.email,
-            phone=buyer.phone, referral_id=buyer.referral_id, attendee_first_name=attendee.first_name,
-            attendee_last_name=attendee.last_name, attendee_age=attendee.age, relationship=attendee.relationship,
-            attendee_key=key,
-        )
-        enrollment_messages.queue_scholarship_wait_joined(wait)
+    try:
+        with transaction.atomic():
+            if existing is not None:  # its offer ran out unpaid: that entry is closed, a new one waits
+                _close(existing, "The seat offered with a scholarship was not paid for in time.")
+            wait = ScholarshipWait.objects.create(
+                course=course, first_name=buyer.first_name, last_name=buyer.last_name, email=buyer.email,
+                phone=buyer.phone, referral_id=buyer.referral_id, attendee_first_name=attendee.first_name,
+                attendee_last_name=attendee.last_name, attendee_age=attendee.age, relationship=attendee.relationship,
+                attendee_key=key,
+            )
+            enrollment_messages.queue_scholarship_wait_joined(wait)
+    except IntegrityError:  # the same request, submitted twice at once: the other one made the entry
+        wait = ScholarshipWait.objects.filter(course=course, attendee_key=key,
+                                              status__in=[W.WAITING, W.OFFERED]).first()
+        if wait is None:
+            raise
+        return wait
     log.info("scholarship waitlist entry %s for course %s", wait.pk, course.pk)
     return wait
 

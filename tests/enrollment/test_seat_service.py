@@ -510,15 +510,21 @@ def test_the_registration_options_are_one_row_edited_in_place(staff_client):
     response = staff_client.get(reverse("admin:enrollment_enrollmentoptions_changelist"))
     assert response["Location"] == reverse("admin:enrollment_enrollmentoptions_change", args=[options.pk])
     url = reverse("admin:enrollment_enrollmentoptions_change", args=[options.pk])
-    assert staff_client.post(url, {"hold_minutes": "20", "offer_hours": "24", "nudge_days": "3", "link_days": "90"}).status_code == 302
+    assert staff_client.post(url, {"hold_minutes": "20", "offer_hours": "24", "nudge_days": "3", "link_days": "90", "scholarship_limit": "2"}).status_code == 302
     options.refresh_from_db()
     assert (options.hold_minutes, options.offer_hours, options.link_days) == (20, 24, 90)
-    response = staff_client.post(url, {"hold_minutes": "0", "offer_hours": "24", "nudge_days": "3", "link_days": "90"})
+    response = staff_client.post(url, {"hold_minutes": "0", "offer_hours": "24", "nudge_days": "3", "link_days": "90", "scholarship_limit": "2"})
     assert response.context["adminform"].form.errors["hold_minutes"]
     assert staff_client.get(reverse("admin:enrollment_enrollmentoptions_add")).status_code == 403
     assert staff_client.post(reverse("admin:enrollment_enrollmentoptions_delete", args=[options.pk]),
                              {"post": "yes"}).status_code == 403
     assert EnrollmentOptions.objects.count() == 1
+    # Scholarships per attendee per semester: 0 (none online) to 20.
+    base = {"hold_minutes": "20", "offer_hours": "24", "nudge_days": "3", "link_days": "90"}
+    assert staff_client.post(url, base | {"scholarship_limit": "21"}).context["adminform"].form.errors["scholarship_limit"]
+    assert staff_client.post(url, base | {"scholarship_limit": "0"}).status_code == 302
+    options.refresh_from_db()
+    assert options.scholarship_limit == 0
 
 
 def test_referral_answers_are_reordered_and_retired_in_the_list(staff_client):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from classes.models import Course
 from core.models import OutboxMessage, SiteOptions
 from enrollment.models import EnrollmentOptions, Order, Registration, ScholarshipWait
-from enrollment.services import EnrollmentError, holds_expire, registration_cancel
+from enrollment.services import BuyerInput, EnrollmentError, holds_expire, registration_cancel
 from enrollment.services.weekout import course_decide
 from enrollment.tasks import refunds_settle_for
 from finance import tasks as finance_tasks
@@ -1021,3 +1021,70 @@ def test_a_patron_retrying_right_after_their_hold_ran_out_finds_the_award_again(
     assert FundEntry.objects.filter(kind=FundEntry.Kind.AWARD_RETURNED).count() == 1
     assert FundEntry.objects.filter(kind=FundEntry.Kind.AWARD).count() == 2
     assert fund_balance() == D("0.00")
+
+
+# --- found in review --------------------------------------------------------------------------------
+
+def test_pressing_enter_on_the_fund_short_page_still_places_the_order_as_asked(client, course):
+    """The first submit button of the form is what Enter presses: it must be "place", never the
+    panel's "Register at full price" (which would silently drop the scholarship request)."""
+    import re
+
+    donate("5.00")
+    add(client, course)
+    body = place(client, filled(client, [("Alex", "Reader")], **{"class0-attendee0-scholarship": "on"})).content.decode()
+    form = body[body.index('class="checkout-form"'):]
+    first = re.search(r'<button type="submit" name="action" value="([a-z_]+)"', form).group(1)
+    assert first == "place"
+
+
+def test_an_offered_seat_whose_full_price_payment_was_started_gets_no_award_later(now, fake_stripe):
+    """The pay page opened while the fund was short (a full-price payment started); a donation
+    arrives and the page is opened again: no award now, or the patron could pay 150%."""
+    course = course_with_meetings(fee=D("25.00"), capacity=1, minimum=1)
+    taken = RegistrationFactory(course=course)
+    result = checkout_place(buyer=buyer(), attendees=[seat(course)], now=now, join_waitlist=True)
+    registration_cancel(registration_id=taken.pk, now=now, actor_label="staff")
+    assert [r.short_reason for r in scholarships_apply(order=result.order, now=now)] == ["fund"]
+    started, _secret = payment_start(order=result.order, now=now)
+    assert started.amount == D("25.00")
+    donate("12.50")
+    assert [r.short_reason for r in scholarships_apply(order=result.order, now=now)] == ["started"]
+    assert not Payment.objects.filter(provider=P.SCHOLARSHIP).exists() and fund_balance() == D("12.50")
+
+
+def test_the_semester_limit_also_holds_for_a_seat_offered_from_the_waitlist(now, fake_stripe):
+    semester = SemesterFactory()
+    full = course_with_meetings(fee=D("25.00"), capacity=1, minimum=1, semester=semester)
+    taken = RegistrationFactory(course=full)
+    donate("100.00")
+    waiting = checkout_place(buyer=buyer(), attendees=[seat(full)], now=now, join_waitlist=True)
+    for title in ("Pottery", "Knitting"):  # two scholarships in other classes meanwhile: the limit
+        other = course_with_meetings(title=title, fee=D("25.00"), semester=semester)
+        checkout_place(buyer=buyer(), attendees=[seat(other)], now=now)
+    registration_cancel(registration_id=taken.pk, now=now, actor_label="staff")
+    assert [r.short_reason for r in scholarships_apply(order=waiting.order, now=now)] == ["limit"]
+    assert Payment.objects.filter(provider=P.SCHOLARSHIP).count() == 2
+
+
+def test_a_gift_paid_twice_is_given_once_and_the_second_refunded(now, fake_stripe):
+    """Two tabs, two cards: both payments carried the gift; the fund books one donation and the
+    second payment's gift goes back to the card with its duplicate seat share."""
+    course = course_with_meetings(fee=D("25.00"))
+    placed = checkout_place(buyer=BuyerInput(first_name="Jordan", last_name="Patron", email="jordan@example.org",
+                                             gift_amount=D("10.00")),
+                            attendees=[seat(course, scholarship=False)], now=now)
+    first, _ = payment_start(order=placed.order, now=now)
+    fake_stripe.intents[first.reference].status = "succeeded"
+    # The second tab: the first payment is not confirmed yet, so it starts another one for the same.
+    first.status = Payment.Status.FAILED
+    first.save(update_fields=["status"])
+    second, _ = payment_start(order=placed.order, now=now)
+    Payment.objects.filter(pk=first.pk).update(status=Payment.Status.PENDING)
+    fake_stripe.intents[second.reference].status = "succeeded"
+    payment_confirm(payment_intent_id=first.reference, now=now)
+    payment_confirm(payment_intent_id=second.reference, now=now)
+
+    assert Donation.objects.count() == 1 and fund_balance() == D("10.00")
+    refunds = {r.dedupe_key.split(":")[0]: r.amount for r in Refund.objects.filter(payment_id=second.pk)}
+    assert refunds == {"duplicate": D("25.00"), "duplicate-gift": D("10.00")}
