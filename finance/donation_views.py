@@ -8,7 +8,7 @@ A gift's pages are addressed by its unguessable ``token`` (a UUID), never by its
 import logging
 
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -19,7 +19,7 @@ from core.locking import Busy
 from enrollment.forms import form_error_summary
 
 from . import gateway
-from .errors import AmountMismatch, DonationNotFound, GatewayUnavailable
+from .errors import AmountMismatch, GatewayUnavailable
 from .forms import GiftForm
 from .models import Donation
 from .services.donations import (
@@ -31,7 +31,7 @@ from .services.donations import (
     donation_start_card,
 )
 from .services.payments import Outcome
-from .views import INTENT_ID, PAYMENT_METHOD_ID, RETURN_MESSAGES, _busy
+from .views import INTENT_ID, RETURN_MESSAGES, _busy, local_confirm_response
 
 log = logging.getLogger(__name__)
 
@@ -125,19 +125,12 @@ class GiftLocalConfirmView(View):
         if not gateway.is_local():
             raise Http404
         donation = _gift(token)
-        intent_id = request.POST.get("payment_intent", "")
-        method = request.POST.get("payment_method", "")
-        if not INTENT_ID.match(intent_id) or not PAYMENT_METHOD_ID.match(method):
-            return JsonResponse({"error": "Please check your card details."}, status=400)
-        return_url = reverse("finance:donate-return", args=[donation.token]) + f"?payment_intent={intent_id}"
-        try:
-            intent = donation_confirm_local(donation=donation, payment_intent_id=intent_id, payment_method=method)
-        except DonationNotFound:
-            return JsonResponse({"error": "This gift has already been paid or has expired. Please reload the page."},
-                                status=404)
-        except GatewayUnavailable as exc:
-            return JsonResponse({"error": exc.message}, status=503)
-        return JsonResponse({"status": intent.status, "return_url": return_url})
+        return local_confirm_response(
+            request, return_path=reverse("finance:donate-return", args=[donation.token]),
+            gone="This gift has already been paid or has expired. Please reload the page.",
+            confirm=lambda intent_id, method: donation_confirm_local(donation=donation, payment_intent_id=intent_id,
+                                                                     payment_method=method),
+        )
 
 
 @private

@@ -119,6 +119,25 @@ class PayView(View):
         return render(request, "finance/pay.html", context)
 
 
+def local_confirm_response(request, *, confirm, return_path: str, gone: str) -> JsonResponse:
+    """localstripe only: the JSON answer checkout.js expects after the fake Stripe.js tokenized
+    the card. ``confirm(intent_id, method)`` confirms the intent (raising ``PaymentNotFound`` —
+    or a subclass — when it is not the page's); ``gone`` says so to the patron."""
+    if not gateway.is_local():
+        raise Http404
+    intent_id = request.POST.get("payment_intent", "")
+    method = request.POST.get("payment_method", "")
+    if not INTENT_ID.match(intent_id) or not PAYMENT_METHOD_ID.match(method):
+        return JsonResponse({"error": "Please check your card details."}, status=400)
+    try:
+        intent = confirm(intent_id, method)
+    except PaymentNotFound:
+        return JsonResponse({"error": gone}, status=404)
+    except GatewayUnavailable as exc:
+        return JsonResponse({"error": exc.message}, status=503)
+    return JsonResponse({"status": intent.status, "return_url": f"{return_path}?payment_intent={intent_id}"})
+
+
 class PayLocalConfirmView(View):
     """localstripe only (404 with real Stripe): confirm the PaymentIntent with the card the fake
     Stripe.js tokenized — the step real Stripe.js does itself. Answers JSON for checkout.js."""
@@ -127,18 +146,12 @@ class PayLocalConfirmView(View):
         if not gateway.is_local():
             raise Http404
         order = _order(token)
-        intent_id = request.POST.get("payment_intent", "")
-        method = request.POST.get("payment_method", "")
-        if not INTENT_ID.match(intent_id) or not PAYMENT_METHOD_ID.match(method):
-            return JsonResponse({"error": "Please check your card details."}, status=400)
-        return_url = reverse("finance:payment-return", args=[order.token]) + f"?payment_intent={intent_id}"
-        try:
-            intent = payment_confirm_local(order=order, payment_intent_id=intent_id, payment_method=method)
-        except PaymentNotFound:
-            return JsonResponse({"error": "This payment has expired. Please reload the page."}, status=404)
-        except GatewayUnavailable as exc:
-            return JsonResponse({"error": exc.message}, status=503)
-        return JsonResponse({"status": intent.status, "return_url": return_url})
+        return local_confirm_response(
+            request, return_path=reverse("finance:payment-return", args=[order.token]),
+            gone="This payment has expired. Please reload the page.",
+            confirm=lambda intent_id, method: payment_confirm_local(order=order, payment_intent_id=intent_id,
+                                                                    payment_method=method),
+        )
 
 
 @method_decorator(never_cache, name="dispatch")
