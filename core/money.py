@@ -5,6 +5,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 DOLLAR = Decimal("1")
 ZERO = Decimal("0.00")
+#: The largest single amount a person can enter as a payment, refund or gift.
+MAX_AMOUNT = Decimal("99999.99")
 
 
 def to_decimal(value) -> Decimal:

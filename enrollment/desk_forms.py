@@ -17,7 +17,7 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -25,9 +25,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from classes.models import Course
 from classes.schedule import local
 from finance.models import Payment
-from finance.services.offline import MAX_AMOUNT, PAYER_MAX, REFERENCE_MAX, OfflinePaymentInvalid
+from finance.services.offline import PAYER_MAX, REFERENCE_MAX, OfflinePaymentInvalid
 
-from .forms import NameField, _unbound, validate_phone, validate_plain_text
+from .forms import MoneyField, NameField, _unbound, validate_phone, validate_plain_text
 from .models import ReferralSource, Registration
 from .services.errors import CourseFull, CourseNotOpen, EnrollmentError, RegistrationClosed
 
@@ -37,51 +37,6 @@ MORE_ROWS = 4
 KIDS_AND_TEENS = (Course.Audience.KIDS, Course.Audience.TEENS)
 _NONCE = re.compile(r"^[0-9a-f]{32}$")
 
-AMOUNT_INVALID = "Enter the amount in dollars and cents, like 25 or 25.50."
-
-
-class MoneyField(forms.DecimalField):
-    """Dollars and cents as staff type them ("25", "25.50", "$1,025.50"): at most two decimals,
-    never negative, zero only when ``allow_zero``, at most ``MAX_AMOUNT``."""
-
-    def __init__(self, *, allow_zero: bool = False, **kwargs):
-        self.allow_zero = allow_zero
-        kwargs.setdefault("max_digits", 12)
-        kwargs.setdefault("decimal_places", 2)
-        messages = {
-            "invalid": AMOUNT_INVALID,
-            "max_decimal_places": "Enter the amount with at most 2 decimals (dollars and cents).",
-            "max_digits": "That amount is too large. Check it and enter it again.",
-            "max_whole_digits": "That amount is too large. Check it and enter it again.",
-            "max_value": "That amount is too large. Check it and enter it again.",
-            "required": "Enter the amount taken.",
-        }
-        kwargs["error_messages"] = messages | kwargs.get("error_messages", {})
-        kwargs.setdefault("max_value", MAX_AMOUNT)
-        # A text box: the browser must not refuse "$25" or round anything; the server decides.
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 10}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace(",", "").replace(" ", "")
-            if value.startswith("$"):
-                value = value[1:]
-            if len(value) > 40:  # a typing accident or a probe: never a real amount
-                raise ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            return super().to_python(value)
-        except (InvalidOperation, ValueError):
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-    def validate(self, value):
-        super().validate(value)
-        if value is None:
-            return
-        if value < 0:
-            raise ValidationError("The amount cannot be negative.", code="negative")
-        if value == 0 and not self.allow_zero:
-            raise ValidationError("Enter an amount greater than zero.", code="zero")
 
 
 # --- find a patron -------------------------------------------------------------------------

@@ -20,12 +20,15 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 
 from classes.models import Course
+from core.money import MAX_AMOUNT
 
 from .models import ReferralSource, Registration
 from .services.errors import CourseFull, EnrollmentError
 
 MAX_ATTENDEES = 6
 NAME_MAX = 80
+
+AMOUNT_INVALID = "Enter the amount in dollars and cents, like 25 or 25.50."
 
 # --- validators ----------------------------------------------------------------------------
 
@@ -86,6 +89,54 @@ class NameField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return unicodedata.normalize("NFC", " ".join(value.split())) if value else value
+
+
+class MoneyField(forms.DecimalField):
+    """Dollars and cents as people type them ("25", "25.50", "$1,025.50"): at most two decimals,
+    never negative, zero only when ``allow_zero``, at most ``max_value`` (``MAX_AMOUNT``); no
+    exponents ("1e3" is not an amount anyone means). Messages by code (``invalid``,
+    ``max_decimal_places``, ``max_value``, ``negative``, ``zero``…) can be given per field."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        self.allow_zero = allow_zero
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        messages = {
+            "invalid": AMOUNT_INVALID,
+            "max_decimal_places": "Enter the amount with at most 2 decimals (dollars and cents).",
+            "max_digits": "That amount is too large. Check it and enter it again.",
+            "max_whole_digits": "That amount is too large. Check it and enter it again.",
+            "max_value": "That amount is too large. Check it and enter it again.",
+            "required": "Enter the amount taken.",
+            "negative": "The amount cannot be negative.",
+            "zero": "Enter an amount greater than zero.",
+        }
+        kwargs["error_messages"] = messages | kwargs.get("error_messages", {})
+        kwargs.setdefault("max_value", MAX_AMOUNT)
+        # A text box: the browser must not refuse "$25" or round anything; the server decides.
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 10}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", "").replace(" ", "")
+            if value.startswith("$"):
+                value = value[1:]
+            if len(value) > 40 or "e" in value.lower():  # a typing accident, a probe, an exponent
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return super().to_python(value)
+        except (InvalidOperation, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if value < 0:
+            raise ValidationError(self.error_messages["negative"], code="negative")
+        if value == 0 and not self.allow_zero:
+            raise ValidationError(self.error_messages["zero"], code="zero")
 
 
 # --- the cart buttons ----------------------------------------------------------------------
@@ -159,33 +210,30 @@ GIFT_MAX = Decimal("10000.00")
 class GiftForm(forms.Form):
     """"Add a gift to Pass the Buck" (optional): charged with the seats, booked as a donation."""
 
-    amount = forms.CharField(
-        label="Add a gift to Pass the Buck (optional)", required=False, max_length=20,
+    amount = MoneyField(
+        label="Add a gift to Pass the Buck (optional)", required=False, allow_zero=True, max_value=GIFT_MAX,
         help_text="In dollars, e.g. 10 or 25.00. Pass the Buck pays half the fee of anyone who asks for a "
                   "scholarship. You get a receipt by e-mail.",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": "Enter the gift in dollars, like 10 or 25.00.",
+            "max_decimal_places": "Use at most two decimals (cents).",
+            "max_value": f"For a gift over ${GIFT_MAX:,.0f}, please contact the library.",
+            "max_digits": f"For a gift over ${GIFT_MAX:,.0f}, please contact the library.",
+            "max_whole_digits": f"For a gift over ${GIFT_MAX:,.0f}, please contact the library.",
+            "negative": "A gift must be more than $0. Leave the box empty for no gift.",
+        },
     )
     anonymous = forms.BooleanField(label="Keep my gift anonymous", required=False,
                                    help_text="We won’t list your name among our donors.")
 
     def clean_amount(self) -> Decimal:
-        raw = (self.cleaned_data.get("amount") or "").strip().replace("$", "").replace(",", "")
-        if not raw:
-            return Decimal("0.00")
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            raise ValidationError("Enter the gift in dollars, like 10 or 25.00.", code="invalid") from None
-        if not value.is_finite() or "e" in raw.lower():
-            raise ValidationError("Enter the gift in dollars, like 10 or 25.00.", code="invalid")
-        if value != value.quantize(Decimal("0.01")):
-            raise ValidationError("Use at most two decimals (cents).", code="cents")
-        if value <= 0:
-            raise ValidationError("A gift must be more than $0. Leave the box empty for no gift.", code="min")
+        value = self.cleaned_data.get("amount")
+        if value is None:
+            return Decimal("0.00")  # no gift
+        if value == 0:
+            raise ValidationError("A gift must be more than $0. Leave the box empty for no gift.", code="zero")
         if value < GIFT_MIN:
             raise ValidationError(f"The smallest gift by card is ${GIFT_MIN:,.2f}.", code="min")
-        if value > GIFT_MAX:
-            raise ValidationError(f"For a gift over ${GIFT_MAX:,.0f}, please contact the library.", code="max")
         return value.quantize(Decimal("0.01"))
 
 

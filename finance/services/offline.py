@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.locking import lock_timeout
 from core.models import OutboxMessage, SiteOptions
-from core.money import CENT
+from core.money import CENT, MAX_AMOUNT
 from core.outbox import outbox_enqueue
 from enrollment.models import Order, Registration
 from enrollment.services import AttendeeInput, BuyerInput
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 P = Payment.Provider
 OFFLINE_PROVIDERS = (P.CASH, P.CHECK)
 #: No desk payment is ever this large; anything above is a typing slip (and beyond what is due).
-MAX_AMOUNT = Decimal("99999.99")
 REFERENCE_MAX = 120
 PAYER_MAX = 160
 

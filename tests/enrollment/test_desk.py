@@ -381,7 +381,7 @@ BAD_AMOUNTS = [
     ("NaN", "Enter the amount in dollars and cents, like 25 or 25.50."),
     ("1.005", "Enter the amount with at most 2 decimals (dollars and cents)."),
     ("99999999999999", "That amount is too large."),
-    ("1e9", "That amount is too large."),
+    ("1e9", "Enter the amount in dollars and cents, like 25 or 25.50."),
     ("9" * 200, "Enter the amount in dollars and cents"),
 ]
 
