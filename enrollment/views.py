@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from classes.models import Course
 from core.locking import Busy
-from finance.services.scholarships import FundShort, checkout_place, scholarship_wait_join
+from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
 
 from . import selectors
 from .cart import Cart, catalog_courses_by_id
@@ -138,6 +138,12 @@ class CheckoutView(View):
                          start=0),
         }, status=status)
 
+    def _busy(self, request, checkout: CheckoutForm, cart: Cart):
+        checkout.add_error(BUSY)
+        response = self._render(request, checkout, cart, status=503)
+        response["Retry-After"] = "5"
+        return response
+
     def get(self, request):
         cart = Cart(request.session)
         courses, dropped = cart.courses(now=timezone.now())
@@ -198,10 +204,7 @@ class CheckoutView(View):
             checkout.attach_error(exc)
             return self._render(request, checkout, cart)
         except Busy:
-            checkout.add_error(BUSY)
-            response = self._render(request, checkout, cart, status=503)
-            response["Retry-After"] = "5"
-            return response
+            return self._busy(request, checkout, cart)
 
         cart.checkout_done(nonce=nonce, order_token=result.order.token)
         if result.amount_due > 0:
@@ -211,29 +214,18 @@ class CheckoutView(View):
     def _scholarship_wait(self, request, checkout: CheckoutForm, cart: Cart, attendees, *, nonce: str, now):
         """"Join the scholarship waitlist": those who asked wait for the fund (nothing held or
         charged); anyone else in the order is registered as usual."""
-        buyer = self._buyer(checkout)
-        waiting = [a for a in attendees if a.scholarship]
-        others = [a for a in attendees if not a.scholarship]
-        result = None
         try:
-            with transaction.atomic():
-                for a in waiting:
-                    scholarship_wait_join(buyer=buyer, attendee=a, now=now)
-                if others:
-                    result = checkout_place(buyer=buyer, attendees=others, join_waitlist=checkout.join_waitlist,
-                                            now=now, checkout_key=nonce)
+            entries, result = checkout_wait_or_place(buyer=self._buyer(checkout), attendees=attendees, now=now,
+                                                     join_waitlist=checkout.join_waitlist, checkout_key=nonce)
         except DuplicateCheckout as exc:
             return self._replayed(request, str(exc.order_token), now=now)
         except EnrollmentError as exc:
             checkout.add_error(exc.message)
             return self._render(request, checkout, cart)
         except Busy:
-            checkout.add_error(BUSY)
-            response = self._render(request, checkout, cart, status=503)
-            response["Retry-After"] = "5"
-            return response
-        names = ", ".join(f"{a.first_name} {a.last_name}" for a in waiting)
-        messages.success(request, f"{names} {'is' if len(waiting) == 1 else 'are'} on the Pass the Buck scholarship "
+            return self._busy(request, checkout, cart)
+        names = ", ".join(f"{e.attendee_first_name} {e.attendee_last_name}" for e in entries)
+        messages.success(request, f"{names} {'is' if len(entries) == 1 else 'are'} on the Pass the Buck scholarship "
                                   "waitlist. We’ve e-mailed you; we’ll write again as soon as donations make a "
                                   "scholarship seat possible. Nothing has been charged for it.")
         if result is None:

@@ -247,12 +247,6 @@ def scholarships_apply(*, order: Order, now: dt.datetime | None = None) -> list[
     return short
 
 
-def registration_scholarship(registration: Registration) -> Decimal:
-    """What the fund pays of a registration now (0 without a scholarship or once returned)."""
-    rows = FundEntry.objects.filter(registration=registration, kind__in=[K.AWARD, K.AWARD_RETURNED])
-    return -sum((e.amount for e in rows), ZERO)
-
-
 # --- the scholarship waitlist -----------------------------------------------------------------
 
 def scholarship_wait_join(*, buyer: BuyerInput, attendee: AttendeeInput, now: dt.datetime | None = None
@@ -294,6 +288,21 @@ def scholarship_wait_join(*, buyer: BuyerInput, attendee: AttendeeInput, now: dt
         return wait
     log.info("scholarship waitlist entry %s for course %s", wait.pk, course.pk)
     return wait
+
+
+def checkout_wait_or_place(*, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
+                           **place_kwargs) -> tuple[list[ScholarshipWait], object | None]:
+    """"Join the scholarship waitlist" at checkout, in one transaction: the attendees who asked
+    for a scholarship go on the scholarship waitlist (nothing held or charged for them); the rest
+    of the order is placed as usual (``checkout_place``, same keyword arguments). Returns the
+    waitlist entries and the placed result (None when everyone asked). All or nothing."""
+    now = now or timezone.now()
+    waiting = [a for a in attendees if a.scholarship]
+    others = [a for a in attendees if not a.scholarship]
+    with transaction.atomic():
+        entries = [scholarship_wait_join(buyer=buyer, attendee=a, now=now) for a in waiting]
+        result = checkout_place(buyer=buyer, attendees=others, now=now, **place_kwargs) if others else None
+    return entries, result
 
 
 def _offer_lapsed(wait: ScholarshipWait, *, now: dt.datetime) -> bool:

@@ -4,9 +4,12 @@ webhook payloads signed like Stripe signs them."""
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
 
+from django.db import connection
+from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from finance.models import Payment
@@ -65,3 +68,27 @@ def signed_event(secret: str, intent: dict, *, type: str = "payment_intent.succe
 def post_webhook(client, payload: bytes, header: str):
     return client.post(reverse("finance:stripe-webhook"), data=payload, content_type="application/json",
                        HTTP_STRIPE_SIGNATURE=header)
+
+
+def deliver_together(deliveries: list[tuple[bytes, str]], return_url: str) -> list[int]:
+    """Every webhook delivery and the browser's return at once, each in its own thread with its
+    own client and database connection, released together; returns their HTTP status codes."""
+    codes: list[int] = []
+    start = threading.Barrier(len(deliveries) + 1)
+
+    def run(call):
+        try:
+            start.wait(timeout=30)
+            codes.append(call())
+        finally:
+            connection.close()
+
+    calls = [lambda d=d: post_webhook(Client(), *d).status_code for d in deliveries]
+    calls.append(lambda: Client().get(return_url).status_code)
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(codes) == len(threads), f"{len(threads) - len(codes)} deliveries did not finish"
+    return codes

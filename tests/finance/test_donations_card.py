@@ -26,7 +26,7 @@ from finance.services.donations import (
 from finance.services.fund import fund_balance
 from tests.localstripe_server import CARD_3DS, CARD_DECLINED, CARD_OK
 
-from .stripe_helpers import post_webhook, signed_event
+from .stripe_helpers import deliver_together, post_webhook, signed_event
 
 pytestmark = [pytest.mark.stripe, pytest.mark.django_db]
 
@@ -400,10 +400,6 @@ def test_the_give_page_is_open_to_everyone_and_linked_from_every_public_page(cli
 def test_the_return_and_many_webhooks_at_once_record_the_gift_once(browser, settings):
     """The donor's return and ten deliveries of the webhook (five distinct events, each twice)
     arrive together, each on its own connection: one succeeded gift, one fund entry, one receipt."""
-    import threading
-
-    from django.db import connection
-
     from .conftest import require_postgres
 
     require_postgres("concurrent gift confirmations")
@@ -413,30 +409,8 @@ def test_the_return_and_many_webhooks_at_once_record_the_gift_once(browser, sett
     answer = pay(Client(), browser, donation)
     assert answer["status"] == "succeeded"
     events = [webhook(browser, donation) for _ in range(5)]
-    deliveries = events + events
-    codes: list[int] = []
-    start_line = threading.Barrier(len(deliveries) + 1)
-
-    def deliver(payload, header):
-        try:
-            start_line.wait(timeout=30)
-            codes.append(post_webhook(Client(), payload, header).status_code)
-        finally:
-            connection.close()
-
-    def come_back():
-        try:
-            start_line.wait(timeout=30)
-            codes.append(Client().get(return_url(donation)).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver, args=d) for d in deliveries] + [threading.Thread(target=come_back)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert len(codes) == len(threads) and set(codes) <= {200, 302}, codes
+    codes = deliver_together(events + events, return_url(donation))
+    assert set(codes) <= {200, 302}, codes
     assert StripeEvent.objects.count() == 5
     assert_recorded_once(donation)
     assert fund_balance() == Decimal("25.00")
