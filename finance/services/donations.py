@@ -41,7 +41,7 @@ from ..errors import AmountMismatch, DonationNotFound, GatewayUnavailable, Payme
 from ..models import Donation
 from .fund import fund_donation_record
 from .offline import OfflinePaymentInvalid, clean_amount
-from .payments import Outcome
+from .payments import Outcome, intent_outcome
 
 log = logging.getLogger(__name__)
 
@@ -315,21 +315,8 @@ def donation_confirm(*, payment_intent_id: str, now: dt.datetime | None = None) 
 
 
 def _not_succeeded(donation: Donation, intent) -> Donation:
-    code, message = gateway.last_error(intent)
+    outcome, text, code = intent_outcome(intent)
     status = intent.status
-    text = ""
-    if status == "requires_action":
-        outcome = Outcome.REQUIRES_ACTION
-    elif status == "processing":
-        outcome = Outcome.PROCESSING
-    elif status == "canceled":
-        outcome, text = Outcome.CANCELED, "The payment was canceled."
-    elif status == "requires_payment_method" and (code or message):
-        failed_auth = code == "payment_intent_authentication_failure"
-        outcome = Outcome.AUTHENTICATION_FAILED if failed_auth else Outcome.DECLINED
-        text = message or code
-    else:
-        outcome = Outcome.NOT_PAID
     if text and donation.failure_message != text[:300]:
         donation.failure_message = text[:300]
         donation.save(update_fields=["failure_message"])

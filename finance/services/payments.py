@@ -236,20 +236,27 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
     return ConfirmResult(payment=payment, outcome=Outcome.SUCCEEDED, confirmed=confirmed, lost=lost)
 
 
-def _not_succeeded(payment: Payment, intent) -> ConfirmResult:
+def intent_outcome(intent) -> tuple[Outcome, str, str]:
+    """(outcome, text for the patron, Stripe's error code) of a PaymentIntent that has not
+    succeeded — for a class payment and for a gift alike."""
     code, message = gateway.last_error(intent)
     status = intent.status
     if status == "requires_action":
-        outcome, text = Outcome.REQUIRES_ACTION, "Waiting for the card holder's bank to confirm the payment."
-    elif status == "processing":
-        outcome, text = Outcome.PROCESSING, ""
-    elif status == "canceled":
-        outcome, text = Outcome.CANCELED, "The payment was canceled."
-    elif status == "requires_payment_method" and (code or message):
+        return Outcome.REQUIRES_ACTION, "Waiting for the card holder's bank to confirm the payment.", code
+    if status == "processing":
+        return Outcome.PROCESSING, "", code
+    if status == "canceled":
+        return Outcome.CANCELED, "The payment was canceled.", code
+    if status == "requires_payment_method" and (code or message):
         failed_auth = code == "payment_intent_authentication_failure"
-        outcome = Outcome.AUTHENTICATION_FAILED if failed_auth else Outcome.DECLINED
-        text = message or code
-    else:
+        return (Outcome.AUTHENTICATION_FAILED if failed_auth else Outcome.DECLINED), message or code, code
+    return Outcome.NOT_PAID, "", code
+
+
+def _not_succeeded(payment: Payment, intent) -> ConfirmResult:
+    outcome, text, code = intent_outcome(intent)
+    status = intent.status
+    if outcome == Outcome.NOT_PAID:
         return ConfirmResult(payment=payment, outcome=Outcome.NOT_PAID)
     fields = []
     if text and payment.failure_message != text[:300]:

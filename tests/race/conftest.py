@@ -53,3 +53,24 @@ def locking(request, monkeypatch) -> bool:
     that must observe the oversell (proof that the test can fail)."""
     monkeypatch.setattr(seats, "LOCKING", request.param)
     return request.param
+
+
+@pytest.fixture
+def fund_gate(locking, monkeypatch) -> Gate:
+    """The fund's row lock follows ``locking`` (``finance.services.fund.LOCKING``); every award
+    waits at its own gate right after reading the balance (the test's own thread reads straight
+    through). A gate of its own: checkouts also count seats, on the ``gate`` fixture's gate."""
+    from finance.services import fund
+
+    monkeypatch.setattr(fund, "LOCKING", locking)
+    gate = Gate()
+    real = fund.fund_balance
+
+    def gated_balance(f=None):
+        balance = real(f)
+        if gate.knows_this_thread():
+            gate.counted(balance)
+        return balance
+
+    monkeypatch.setattr(fund, "fund_balance", gated_balance)
+    return gate

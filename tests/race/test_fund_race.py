@@ -19,29 +19,12 @@ from finance.services import fund
 from finance.services.fund import FundInsufficient, fund_balance, fund_donation_record
 from tests.factories import RegistrationFactory
 
-from .harness import Gate, run_together
+from .harness import run_together
 
 pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 HALF_FEE = Decimal("12.50")
 CHECKOUTS = 12
-
-
-@pytest.fixture
-def fund_gate(locking, gate: Gate, monkeypatch) -> Gate:
-    """The fund's lock follows ``locking``; every award waits at the gate right after reading the
-    balance (the test's own thread reads straight through)."""
-    monkeypatch.setattr(fund, "LOCKING", locking)
-    real = fund.fund_balance
-
-    def gated_balance(f=None):
-        balance = real(f)
-        if gate.knows_this_thread():
-            gate.counted(balance)
-        return balance
-
-    monkeypatch.setattr(fund, "fund_balance", gated_balance)
-    return gate
 
 
 def test_awards_at_once_never_spend_the_same_dollars(locking, fund_gate):

@@ -28,36 +28,17 @@ from core.models import OutboxMessage, SiteOptions
 from enrollment.models import EnrollmentOptions, Order, Registration
 from enrollment.services import AttendeeInput, BuyerInput
 from finance.models import Fund, FundEntry, Payment
-from finance.services import fund
 from finance.services.fund import fund_balance, fund_donation_record
 from finance.services.scholarships import FundShort, checkout_place
 from tests.factories import course_with_meetings
 
-from .harness import Gate, run_together
+from .harness import run_together
 
 pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 FEE = Decimal("25.00")
 HALF_FEE = Decimal("12.50")
 CHECKOUTS = 10
-
-
-@pytest.fixture
-def fund_gate(locking, monkeypatch) -> Gate:
-    """The fund's lock follows ``locking``; every award waits at the gate right after reading the
-    balance (the test's own thread reads straight through)."""
-    monkeypatch.setattr(fund, "LOCKING", locking)
-    gate = Gate()
-    real = fund.fund_balance
-
-    def gated_balance(f=None):
-        balance = real(f)
-        if gate.knows_this_thread():
-            gate.counted(balance)
-        return balance
-
-    monkeypatch.setattr(fund, "fund_balance", gated_balance)
-    return gate
 
 
 def counts() -> dict[str, int]:
