@@ -65,3 +65,14 @@ def page(browser) -> Iterator:
 def live_url(live_server) -> str:
     """The live server's base URL, without a trailing slash (the test DB is transactional)."""
     return live_server.url.rstrip("/")
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[int]:
+    """The ids of the outbox messages whose delivery task was queued (on commit, by the app);
+    nothing consumes the in-memory broker in tests, so a test delivers them itself."""
+    from core import tasks as core_tasks
+
+    ids: list[int] = []
+    monkeypatch.setattr(core_tasks.outbox_deliver, "delay", lambda message_id, *a, **kw: ids.append(message_id))
+    return ids

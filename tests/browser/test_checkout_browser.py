@@ -19,7 +19,6 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from core import outbox
-from core import tasks as core_tasks
 from core.models import OutboxMessage, SiteOptions
 from enrollment.models import Order, ReferralSource, Registration
 from enrollment.services import AttendeeInput, BuyerInput, order_place
@@ -32,20 +31,13 @@ from tests.smtp_server import smtp  # noqa: F401 (the fixture)
 require_playwright()  # skips this module outside CI (fails in CI) when playwright is missing
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from .pages import add_to_cart, attendee, card_field, type_card  # noqa: E402
+
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
 
 SCREENSHOTS = Path("/tmp")
 S = Registration.Status
-CARD_GROUP = "Card number, expiry date, security code and ZIP"
 BUYER = {"first": "Jordan", "last": "Rivera", "email": "jordan.rivera@example.org", "phone": "785-555-0142"}
-
-
-@pytest.fixture
-def queued(monkeypatch) -> list[int]:
-    """The ids of the outbox messages whose delivery task was queued (on commit, by the app)."""
-    ids: list[int] = []
-    monkeypatch.setattr(core_tasks.outbox_deliver, "delay", lambda message_id, *a, **kw: ids.append(message_id))
-    return ids
 
 
 @pytest.fixture
@@ -63,37 +55,6 @@ def courses(transactional_db):
     knife = course_with_meetings(semester=semester, title="Knife Skills", slug="knife-skills",
                                  fee=Decimal("25.00"), capacity=10, first=first + dt.timedelta(days=2), weekly=2)
     return bread, knife
-
-
-def card_field(page: Page):
-    """localstripe's fake card element: five text inputs (named by their placeholders) mounted in
-    our labelled ``role=group`` #card-element (real Stripe.js would put an iframe there)."""
-    return page.get_by_role("group", name=CARD_GROUP)
-
-
-def type_card(page: Page, number: str) -> None:
-    group = card_field(page)
-    group.get_by_placeholder("number", exact=True).press_sequentially(number)
-    group.get_by_placeholder("exp_month", exact=True).fill("12")
-    group.get_by_placeholder("exp_year", exact=True).fill("34")
-    group.get_by_placeholder("cvc", exact=True).fill("123")
-    group.get_by_placeholder("postal_code", exact=True).fill("67401")
-
-
-def add_to_cart(page: Page, live_url: str, title: str) -> None:
-    """From the catalog, open the class's page and press its "Register" button."""
-    page.goto(f"{live_url}/")
-    with page.expect_navigation():
-        page.get_by_role("link", name=title, exact=True).click()
-    expect(page.locator("h1")).to_have_text(title)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Register", exact=True).click()
-    expect(page).to_have_url(f"{live_url}{reverse('enrollment:cart')}")
-    expect(page.get_by_text(f"“{title}” is in your cart.")).to_be_visible()
-
-
-def attendee(page: Page, course_title: str, n: int):
-    return page.get_by_role("group", name=f"Attendee {n} for {course_title}", exact=True)
 
 
 def test_checkout_two_attendees_two_classes_paid_by_card_and_emailed(

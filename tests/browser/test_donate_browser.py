@@ -17,7 +17,6 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from core import outbox
-from core import tasks as core_tasks
 from core.models import OutboxMessage, SiteOptions
 from finance.models import Donation, FundEntry
 from tests.browser.test_catalog_browser import assert_accessible_basics, focused
@@ -27,19 +26,12 @@ from tests.servers import require_playwright
 require_playwright()  # skips this module outside CI (fails in CI) when playwright is missing
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from .pages import card_field, type_card  # noqa: E402
+
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
 
 SCREENSHOTS = Path("/tmp")
-CARD_GROUP = "Card number, expiry date, security code and ZIP"
 STATEMENT = "Riverside Library Foundation is a 501(c)(3) organization; no goods or services were provided."
-
-
-@pytest.fixture
-def queued(monkeypatch) -> list[int]:
-    """The ids of the outbox messages whose delivery task was queued (on commit, by the app)."""
-    ids: list[int] = []
-    monkeypatch.setattr(core_tasks.outbox_deliver, "delay", lambda message_id, *a, **kw: ids.append(message_id))
-    return ids
 
 
 @pytest.fixture
@@ -51,16 +43,6 @@ def site(transactional_db):
     options.nonprofit_statement = STATEMENT
     options.save()
     return options
-
-
-def type_card(page: Page, number: str) -> None:
-    """localstripe's fake card element: five text inputs in our labelled ``role=group``."""
-    group = page.get_by_role("group", name=CARD_GROUP)
-    group.get_by_placeholder("number", exact=True).press_sequentially(number)
-    group.get_by_placeholder("exp_month", exact=True).fill("12")
-    group.get_by_placeholder("exp_year", exact=True).fill("34")
-    group.get_by_placeholder("cvc", exact=True).fill("123")
-    group.get_by_placeholder("postal_code", exact=True).fill("67401")
 
 
 def test_a_donor_gives_25_dollars_by_card_and_gets_the_receipt(
@@ -90,7 +72,7 @@ def test_a_donor_gives_25_dollars_by_card_and_gets_the_receipt(
     expect(page).to_have_url(f"{live_url}{reverse('finance:donate-pay', args=[donation.token])}")
     expect(page.locator("h1")).to_have_text("Pay for your gift")
     give = page.get_by_role("button", name="Give $25.00")
-    expect(page.get_by_role("group", name=CARD_GROUP).get_by_placeholder("number", exact=True)).to_be_visible()
+    expect(card_field(page).get_by_placeholder("number", exact=True)).to_be_visible()
     assert_accessible_basics(page)
     type_card(page, "4242 4242 4242 4242")
     give.click()

@@ -16,10 +16,10 @@ from tests.factories import SemesterFactory, course_with_meetings, local_dt, tod
 from tests.localstripe_server import localstripe_server, stripe_settings  # noqa: F401 (fixtures)
 from tests.servers import require_playwright
 
-from .test_checkout_browser import add_to_cart, attendee, queued, type_card  # noqa: F401 (fixture)
-
 require_playwright()
 from playwright.sync_api import Page, expect  # noqa: E402
+
+from .pages import add_to_cart, attendee, type_card  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
 S = Registration.Status

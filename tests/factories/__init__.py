@@ -286,3 +286,23 @@ class ScholarshipWaitFactory(factory.django.DjangoModelFactory):
     attendee_key = factory.LazyAttribute(
         lambda o: attendee_key(first_name=o.attendee_first_name, last_name=o.attendee_last_name, email=o.email)
     )
+
+
+def role_client(django_user_model, role: str | None, username: str, **fields):
+    """A test client logged in as a staff member with the back-office role ``role`` (a group of
+    ``core.roles``; None: staff without a role); ``client.user`` is that user."""
+    from django.contrib.auth.models import Group, Permission
+    from django.test import Client
+
+    from core.roles import COORDINATOR, roles_sync
+
+    if not Group.objects.filter(name=COORDINATOR).exists():
+        roles_sync(Group, Permission)
+    user = django_user_model.objects.create_user(username, f"{username}@library.example", "pw-123456789",
+                                                 is_staff=True, **fields)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    client.user = user
+    return client

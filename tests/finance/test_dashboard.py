@@ -29,24 +29,13 @@ from tests.factories import (
     RegistrationFactory,
     course_with_meetings,
     local_dt,
+    role_client,
     today,
 )
 
 pytestmark = pytest.mark.django_db
 
 S = Registration.Status
-
-
-def role_client(django_user_model, role: str, username: str) -> Client:
-    if not Group.objects.filter(name=role).exists():
-        roles_sync(Group, Permission)
-    user = django_user_model.objects.create_user(username, f"{username}@library.example", "a-long-passw0rd",
-                                                 is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def section(html: str, element_id: str) -> str | None:

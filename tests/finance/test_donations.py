@@ -10,17 +10,16 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
 from core.models import OutboxMessage, SiteOptions
-from core.roles import COORDINATOR, FINANCE, FRONT_DESK, roles_sync
+from core.roles import COORDINATOR, FINANCE, FRONT_DESK
 from finance.models import Donation, FundEntry
 from finance.services.donations import DonationInvalid, donation_receipt_pdf, donation_record_offline
 from finance.services.fund import fund_balance
-from tests.factories import DonationFactory, local_dt
+from tests.factories import DonationFactory, local_dt, role_client
 
 pytestmark = pytest.mark.django_db
 
@@ -38,18 +37,6 @@ def site():
     options.nonprofit_statement = STATEMENT
     options.save()
     return options
-
-
-def role_client(django_user_model, role: str, username: str) -> Client:
-    if not Group.objects.filter(name=role).exists():
-        roles_sync(Group, Permission)
-    user = django_user_model.objects.create_user(username, f"{username}@library.example", "pw-123456789",
-                                                 is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture

@@ -13,20 +13,19 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.roles import COORDINATOR, FINANCE, FRONT_DESK, roles_sync
+from core.roles import COORDINATOR, FINANCE, FRONT_DESK
 from enrollment.models import Registration
 from finance import fund_reports as fr
 from finance.fund_views import LEDGER_PAGE_SIZE, parse_signed_amount
 from finance.models import Donation, FundEntry
 from finance.services.donations import donation_record_offline
 from finance.services.fund import fund_adjust, fund_award, fund_award_return, fund_balance, fund_donation_record
-from tests.factories import CourseFactory, DonationFactory, RegistrationFactory, SemesterFactory, local_dt
+from tests.factories import CourseFactory, DonationFactory, RegistrationFactory, SemesterFactory, local_dt, role_client
 
 pytestmark = pytest.mark.django_db
 
@@ -38,23 +37,9 @@ ATTENDEES = ("Zelda", "Quixote")  # the scholarship recipients' names: never on 
 _intents = itertools.count(1)
 
 
-def role_client(django_user_model, role: str | None, username: str) -> Client:
-    """A client logged in as a staff member of ``role`` (None: staff without a role)."""
-    if not Group.objects.filter(name=FINANCE).exists():
-        roles_sync(Group, Permission)
-    user = django_user_model.objects.create_user(username, f"{username}@library.example", "pw-123456789",
-                                                 is_staff=True, first_name="Fran", last_name="Finance")
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 @pytest.fixture
 def finance(django_user_model):
-    return role_client(django_user_model, FINANCE, "fran")
+    return role_client(django_user_model, FINANCE, "fran", first_name="Fran", last_name="Finance")
 
 
 @pytest.fixture
