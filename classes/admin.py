@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
+from core.admin_a11y import NamedSplitDateTimeMixin
 from core.models import SiteOptions
 from finance.pricing import CourseBudget, course_budget
 
@@ -35,7 +36,7 @@ def _local(when) -> str:
 
 
 @admin.register(Semester)
-class SemesterAdmin(admin.ModelAdmin):
+class SemesterAdmin(NamedSplitDateTimeMixin, admin.ModelAdmin):
     list_display = ("name", "starts_on", "ends_on", "registration_opens_at", "cutoff_days", "is_published")
     list_filter = ("is_published",)
     search_fields = ("name",)

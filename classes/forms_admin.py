@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from core.admin_a11y import NamedRowsFormSetMixin
+
 from .models import Course, Semester
 from .selectors import MeetingDraft, meeting_problems
 
@@ -34,13 +36,15 @@ class CourseAdminForm(forms.ModelForm):
             )
 
 
-class MeetingInlineFormSet(BaseInlineFormSet):
+class MeetingInlineFormSet(NamedRowsFormSetMixin, BaseInlineFormSet):
     """The meetings of one course, checked together against the rest of the program.
 
     In the admin the formset is validated after the course form, with ``self.instance`` the course
     built from the submitted course form, so the checks see the semester, venue and instructor
     being submitted. Each problem goes on the field of the meeting that causes it.
     """
+
+    row_name = "Meeting"
 
     def clean(self):
         super().clean()

@@ -147,10 +147,15 @@ class AttendeeRowForm(forms.Form):
     def __init__(self, *args, courses: DeskCourses, can_grant: bool = False, **kwargs):
         self.courses = courses
         super().__init__(*args, **kwargs)
-        if can_grant:
-            self.fields["scholarship"].widget.attrs["aria-label"] = "Pass the Buck scholarship (the fund pays half)"
-        else:
+        if not can_grant:
             del self.fields["scholarship"]
+        # The rows are a table under column headers, with no <label>s: each control is named for its
+        # row ("Row 2 first name") so a screen reader says which attendee it belongs to.
+        row = self.row_number
+        for name, form_field in self.fields.items():
+            what = ("Pass the Buck scholarship (the fund pays half)" if name == "scholarship"
+                    else form_field.label.lower())
+            form_field.widget.attrs["aria-label"] = f"Row {row} {what}" if row else what
         self.fields["course"].widget.choices = courses.choices
         self.fields["course"].widget.attrs["class"] = "desk-course"
         self.fields["age"].widget.attrs["inputmode"] = "numeric"
@@ -158,6 +163,12 @@ class AttendeeRowForm(forms.Form):
             (Registration.Relationship.SELF, "The patron"), (Registration.Relationship.FAMILY, "Family"),
             (Registration.Relationship.GIFT, "A friend (gift)"),
         ]
+
+    @property
+    def row_number(self) -> int | None:
+        """The row's number as shown in its "#" column (prefix ``row0`` is row 1)."""
+        digits = (self.prefix or "").removeprefix("row")
+        return int(digits) + 1 if digits.isdigit() else None
 
     @property
     def is_blank(self) -> bool:
