@@ -174,7 +174,7 @@ class BuyerForm(forms.Form):
     )
     street_address = forms.CharField(
         label="Street address", max_length=200, required=False, validators=[validate_plain_text],
-        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     city_state_zip = forms.CharField(
         label="City, state and ZIP", max_length=120, required=False, validators=[validate_plain_text],
