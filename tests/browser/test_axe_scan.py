@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -160,6 +161,7 @@ def site(django_db_setup, django_db_blocker, localstripe_server, browser):  # no
             server._live_server_modified_settings.disable()
             server.stop()
             call_command("flush", interactive=False, verbosity=0)
+            connections.close_all()  # as a transactional test does: no session left on the test database
 
 
 # --- how each page is reached ---------------------------------------------------------------
