@@ -1,9 +1,10 @@
 """Telling people when the library changes a class they registered for.
 
 The back office saves a course and its meetings, diffs what patrons see (``classes.changes``) and
-calls ``course_change_notify`` in the same transaction. Messages go through the outbox (dedupe
-keys per change), so a retried save tells nobody twice. ``course_change_audience_preview`` is the
-same reckoning without writing, for the page where staff confirm the change first.
+calls ``course_change_notify`` in the same transaction. Messages go through the outbox with a
+dedupe key per household and per change (the course's revision), so one change is never told
+twice. ``course_change_audience_preview`` is the same reckoning without writing, for the page
+where staff confirm the change first.
 """
 
 import datetime as dt

@@ -15,8 +15,10 @@ from icalendar import Calendar
 from classes.models import Course, Meeting
 from core.models import OutboxMessage
 from enrollment.models import CallListEntry, Registration
+from finance.models import FundEntry
 from tests.classes.test_admin import change_url, form_errors
 from tests.factories import (
+    FundEntryFactory,
     InstructorFactory,
     OrderFactory,
     RegistrationFactory,
@@ -309,3 +311,55 @@ def test_the_public_calendar_file_carries_the_new_sequence(client, staff_client,
     assert response.status_code == 200
     cal = Calendar.from_ical(response.content)
     assert {int(e["SEQUENCE"]) for e in cal.walk("VEVENT")} == {1}
+
+
+def _award(registration, amount="12.50"):
+    FundEntryFactory(kind=FundEntry.Kind.AWARD, amount=-Decimal(amount), registration=registration,
+                     dedupe_key=f"award:{registration.pk}")
+
+
+def test_the_preview_never_shows_a_scholarship_to_staff_who_may_not_see_one(django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import role_client
+
+    client = role_client(django_user_model, None, "editor")
+    client.user.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="classes", codename__in=["change_course", "view_course"]))
+    course = course_with_meetings(weekly=2, title="Chess", fee=Decimal("25.00"))
+    awarded = RegistrationFactory(course=course, order=OrderFactory(first_name="Avery"))
+    _award(awarded)
+    plain = RegistrationFactory(course=course, order=OrderFactory(first_name="Blake"))
+
+    response = client.post(change_url(course), same(course, fee="30.00"))
+    assert response.status_code == 200
+    assert "Hello Blake," in response.context["sample_text"]
+    assert "$12.50" not in response.content.decode() and "Avery" not in response.context["sample_text"]
+    assert f"What you pay for {plain.attendee_name} does not change: $25.00." in response.context["sample_text"]
+
+    plain.delete()
+    response = client.post(change_url(course), same(course, fee="30.00"))
+    assert response.context["sample_text"] == "" and "$12.50" not in response.content.decode()
+    assert "Each message is addressed to its patron" in response.content.decode()
+
+
+def test_a_scholarship_patron_is_told_their_own_price(staff_client):
+    course = course_with_meetings(weekly=1, title="Chess", fee=Decimal("25.00"))
+    awarded = RegistrationFactory(course=course, order=OrderFactory(email="avery@example.org"))
+    _award(awarded)
+    confirm(staff_client, course, staff_client.post(change_url(course), same(course, fee="30.00")))
+    (message,) = OutboxMessage.objects.filter(template="course_changed")
+    assert f"What you pay for {awarded.attendee_name} does not change: $12.50." in message.body_text
+
+
+def test_renaming_and_moving_one_meeting_elsewhere_are_told(staff_client, course):
+    hall = VenueFactory(name="Grange Hall", street_address="9 Oak Ave", capacity=40)
+    data = same(course, title="Rye Bread Baking")
+    data["meetings-1-venue"] = str(hall.pk)
+    confirm(staff_client, course, staff_client.post(change_url(course), data))
+    message = OutboxMessage.objects.filter(template="course_changed").first()
+    second = timezone.localtime(course.ordered_meetings()[1].starts_at)
+    assert message.subject == "Change to your class: Rye Bread Baking"
+    assert "The class is now called “Rye Bread Baking” (it was “Bread Baking”)." in message.body_text
+    assert (f"The meeting on {second:%A}, {second:%B} {second.day}, 6:30 PM to 8:00 PM meets at Grange Hall, "
+            "9 Oak Ave, Salina, KS 67401 (it was at Meeting Room A).") in message.body_text
