@@ -363,3 +363,24 @@ def test_renaming_and_moving_one_meeting_elsewhere_are_told(staff_client, course
     assert "The class is now called “Rye Bread Baking” (it was “Bread Baking”)." in message.body_text
     assert (f"The meeting on {second:%A}, {second:%B} {second.day}, 6:30 PM to 8:00 PM meets at Grange Hall, "
             "9 Oak Ave, Salina, KS 67401 (it was at Meeting Room A).") in message.body_text
+
+
+def test_a_busy_class_is_not_saved_and_the_form_comes_back(staff_client, course, monkeypatch):
+    from contextlib import contextmanager
+
+    from classes import admin_changes
+    from core.locking import Busy
+
+    @contextmanager
+    def busy(ms=None):
+        raise Busy("busy, please try again")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(admin_changes, "locked_atomic", busy)
+    response = staff_client.post(change_url(course), _moved_30_minutes(course))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not saved: someone was registering for this class at that moment. Please save again." in html
+    assert 'value="19:00:00"' in html
+    assert timezone.localtime(course.ordered_meetings()[0].starts_at).time() == dt.time(18, 30)
+    _nothing_sent()
