@@ -11,26 +11,16 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.messages import get_messages
-from django.urls import include, path, resolvers, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from config.urls import urlpatterns as project_urlpatterns
 from core.locking import Busy
 from core.models import SiteOptions
 from enrollment.models import Order, ReferralSource, Registration
 from tests.enrollment.test_seat_service import email_templates  # noqa: F401  (fixture)
 from tests.factories import RegistrationFactory, course_with_meetings
 
-# The payment page belongs to finance. Until its URLs are in the project, these tests stand one
-# in for it (only its address matters here: checkout redirects to it).
-if "finance" in resolvers.get_resolver("config.urls").namespace_dict:
-    urlpatterns = project_urlpatterns
-else:  # pragma: no cover - only before finance lands
-    urlpatterns = [*project_urlpatterns,
-                   path("", include(([path("checkout/<uuid:token>/pay/", lambda r, token: None, name="pay")],
-                                     "finance")))]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.usefixtures("email_templates")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_templates")]
 
 S = Registration.Status
 CART = reverse("enrollment:cart")
