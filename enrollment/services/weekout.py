@@ -12,6 +12,8 @@ paid registrations are cancelled here; ``refund_due`` then owes their full price
 point (the ``week_out`` command, the Celery task, the staff action) settles each id in
 ``decision.settle_ids`` with ``finance.services.refunds_settle`` right after the commit. Finance's
 periodic ``refunds_sweep`` settles any the entry point missed (it crashed, Stripe was down).
+A registrant owed a refund is told by finance when it settles it (``cancellation_tell`` with
+finance's note of how each refund comes back): enrollment cannot know the method.
 """
 
 import datetime as dt
@@ -93,14 +95,15 @@ def _actor_label(actor) -> str:
     return actor.get_username() if actor is not None else "week-out run"
 
 
-def _call(registration: Registration, topic: str, *, script: str = "", needed: int | None = None) -> None:
+def _call(registration: Registration, topic: str, *, script: str = "", needed: int | None = None,
+          refunds=None) -> None:
     """Put a registrant without e-mail on the staff call list, once per topic; the script is
     ``enrollment.messages.call_script``'s unless a case it does not cover gives its own."""
     if registration.order.email:
         return
     if CallListEntry.objects.filter(registration=registration, topic=topic).exists():
         return
-    script = script or messages.call_script(registration, topic, needed=needed)
+    script = script or messages.call_script(registration, topic, needed=needed, refunds=refunds)
     CallListEntry.objects.get_or_create(registration=registration, topic=topic, defaults={"script": script})
 
 
@@ -109,20 +112,15 @@ def _hello(registration: Registration) -> str:
             f"about {registration.attendee_name}'s registration in “{registration.course.title}”.")
 
 
-def _staff_cancel_script(registration: Registration, *, was: str, reason: str) -> str:
+def _staff_cancel_script(registration: Registration, *, was: str, reason: str, refunds=None) -> str:
     """The call script of a class staff cancelled (``call_script`` says "too few registered")."""
     course = registration.course
     start = course.first_start
     when = f" (it was to start {local(start):%A, %B %-d at %-I:%M %p})" if start else ""
     text = f"{_hello(registration)} We are sorry: the class is cancelled{when}. Reason: {reason}. "
-    due = refund_due(registration)
     # Read by the front desk: no seat's refund names an amount (a half-price one would stand out).
-    said = "of everything they paid"
-    if due > 0 and registration.order.channel == "online":
-        text += f"They get a full refund {said} back on the card they paid with (5 to 10 business days)."
-    elif due > 0:
-        text += (f"They get a full refund {said}; they paid by cash or check, so the library issues the "
-                 "refund — tell them how and when they will get it.")
+    if refunds:
+        text += refunds.call_text
     elif was == S.WAITLISTED:
         text += "They were on its waitlist: nothing was charged."
     else:
@@ -130,7 +128,19 @@ def _staff_cancel_script(registration: Registration, *, was: str, reason: str) -
     return text
 
 
-def _close_cancelled(course: Course, *, now, actor, label: str, why: str, staff_reason: str) -> list[int]:
+def cancellation_tell(registration: Registration, *, refunds=None, was: str = "") -> None:
+    """Tell a registrant of a cancelled course: the e-mail, or the call list without one, with
+    the staff's reason when staff cancelled it. ``refunds``: how each refund comes back, a
+    ``finance.refund_words`` note. A registration with a refund due is told by finance once it
+    has settled the refund (``finance.services.refunds_settle``): only finance knows the money.
+    Once each (the outbox's dedupe key; one call-list entry per topic)."""
+    messages.queue_course_cancelled(registration, refunds=refunds)
+    _too_few, staff_reason = messages.cancellation_cause(registration.course)
+    script = _staff_cancel_script(registration, was=was, reason=staff_reason, refunds=refunds) if staff_reason else ""
+    _call(registration, T.CANCELLATION, script=script, refunds=refunds)
+
+
+def _close_cancelled(course: Course, *, now, actor, label: str, why: str) -> list[int]:
     """Under the course lock: cancel every active registration, tell each (or call them) and
     the instructor. Returns the ids of those whose refund finance settles."""
     settle: list[int] = []
@@ -142,11 +152,10 @@ def _close_cancelled(course: Course, *, now, actor, label: str, why: str, staff_
         registration.cancelled_at = now
         seats._transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label, reason=why,
                           fields=("cancelled_at",))
-        messages.queue_course_cancelled(registration)
-        _call(registration, T.CANCELLATION,
-              script=_staff_cancel_script(registration, was=was, reason=staff_reason) if staff_reason else "")
         if refund_due(registration) > 0:
-            settle.append(registration.pk)
+            settle.append(registration.pk)  # finance settles it and tells them how it comes back
+        else:
+            cancellation_tell(registration, was=was)
     messages.queue_instructor_cancelled(course)
     return settle
 
@@ -236,8 +245,7 @@ def course_decide(
             _close_running(course, now=now, actor=actor, label=label)
         else:
             why = f"class cancelled: {reason}" if force else BELOW_MINIMUM
-            settle = _close_cancelled(course, now=now, actor=actor, label=label, why=why[:300],
-                                      staff_reason=reason if force else "")
+            settle = _close_cancelled(course, now=now, actor=actor, label=label, why=why[:300])
         decision.completed_at = now
         decision.save(update_fields=["completed_at"])
     log.info("course %s decided: %s (%s confirmed, minimum %s, %s)", course_id, decision.outcome, confirmed,
