@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import dateformat, timezone
 from PIL import Image
 
+from classes import cutoff_words
 from classes.ics import course_calendar
 from core.models import OutboxMessage, SiteOptions
 from core.outbox import outbox_enqueue
@@ -197,14 +198,6 @@ def _when(value) -> str:
     """A local date and time as staff say it: "Tuesday, March 5 at 6:30 PM"."""
     local = timezone.localtime(value)
     return f"{dateformat.format(local, 'l, F j')} at {dateformat.format(local, 'g:i A')}"
-
-
-def _day(value) -> str:
-    return dateformat.format(value, "l, F j")
-
-
-def _money(amount) -> str:
-    return f"${amount:,.2f}"
 
 
 def _decision(course) -> CourseDecision | None:
@@ -429,9 +422,9 @@ def call_script(registration: Registration, topic: str, *, needed: int | None = 
     if needed is None:
         confirmed = Registration.objects.filter(course=course, status=Registration.Status.CONFIRMED).count()
         needed = max(course.minimum - confirmed, 0)
-    closes = course.last_day_to_register
+    last = cutoff_words.last_day(course)
     parts = [hello, f"The class needs {needed} more {'person' if needed == 1 else 'people'} to register"
-             + (f" by the end of {_day(closes)}" if closes else "") + " or it will be cancelled.",
+             + (f" by {last}" if last else "") + " or it will be cancelled.",
              "If they know someone who would enjoy it, ask them to pass it on: register online or at the library.",
              "If it does not run, they get a full refund."]
     return " ".join(parts)

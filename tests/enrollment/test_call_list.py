@@ -277,7 +277,8 @@ def test_upcoming_cutoffs_show_the_cutoff_and_confirmed_against_the_minimum(fron
     assert html.index("Knife Skills") < html.index("Pie Crust")  # soonest cutoff first
     knife = re.search(r"<tr[^>]*>\s*<th[^>]*>.*?Knife Skills.*?</tr>", html, re.S).group(0)
     closes = short.registration_closes_at
-    assert timezone.localtime(closes).strftime("%b %-d, %Y") in knife
+    last = timezone.localtime(closes).date() - dt.timedelta(days=1)  # the last day to register, inclusive
+    assert f"Register by {last:%a, %b} {last.day}" in knife
     assert "2 / 5" in knife and "(3 short)" in knife
     nudge_day = timezone.localtime(closes).date() - dt.timedelta(days=3)  # EnrollmentOptions.nudge_days
     assert nudge_day.strftime("%b %-d") in knife

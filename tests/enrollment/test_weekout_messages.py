@@ -294,7 +294,7 @@ def test_nudge_asks_for_help_with_the_number_needed_and_a_link_to_share(registra
     assert message.subject == "Help Bread & Butter's Basics run — 3 more needed"
     text, html = parts(message)
     both(text, html, "Help this class run")
-    assert "3 more need to register by the end of Monday, February 25" in text
+    assert "3 more need to register by Mon, Feb 25." in text
     url = messages.absolute(course.get_absolute_url())
     assert url in text and f'href="{url}"' in html
     assert "refund you in full" in text
@@ -403,7 +403,7 @@ def test_call_script_for_a_reminder_gives_the_first_meeting_and_the_place(regist
 
 def test_call_script_for_a_nudge_gives_the_number_needed(registration, course):
     script = messages.call_script(registration, Topic.NUDGE, needed=3)
-    assert "needs 3 more people to register by the end of Monday, February 25" in script
+    assert "needs 3 more people to register by Mon, Feb 25 or it will be cancelled" in script
     # counted now when not given: minimum 4, one confirmed
     assert "needs 3 more people" in messages.call_script(registration, Topic.NUDGE)
     RegistrationFactory.create_batch(2, course=course)
