@@ -53,6 +53,12 @@ class DecisionNotDue(EnrollmentError):
     """The week-out run decides a course only once its cutoff has passed (staff may force it)."""
 
 
+class DecisionTooLate(EnrollmentError):
+    """The week-out run reached a course below its minimum only after its first meeting began
+    (the run was down, or the data was loaded late): a class that may have met is not cancelled
+    behind anyone's back — staff decide it (``force``)."""
+
+
 @dataclass
 class DecisionLine:
     """One course of a week-out run: what was (or, in a dry run, would be) decided."""
@@ -73,12 +79,17 @@ class DecisionLine:
     dry_run: bool = False
     error: str = ""
     refund_reason: str = ""
+    #: Not decided: below its minimum, and its first meeting has begun (``DecisionTooLate``).
+    late: bool = False
 
     @property
     def runs(self) -> bool:
         return self.outcome == Outcome.RUNNING
 
     def text(self) -> str:
+        if self.late:
+            return (f"LATE {self.course} — confirmed {self.confirmed} / minimum {self.minimum}, and its first "
+                    "meeting has begun: not cancelled automatically; decide it on the week-out page")
         if self.error:
             return f"FAILED {self.course} — {self.error}"
         if not self.dry_run and not self.decided:
@@ -162,14 +173,18 @@ def _close_cancelled(course: Course, *, now, actor, label: str, why: str) -> lis
 
 def _close_running(course: Course, *, now, actor, label: str) -> None:
     """Under the course lock: remind every confirmed registrant (or call them), close the holds,
-    offers and waitlist (telling those offered or waiting), and send the instructor the roster."""
+    offers and waitlist (telling those offered or waiting), and send the instructor the roster.
+    A course decided after its first meeting began gets no reminder and no roster: they would be
+    about a meeting in the past ("starts Friday, November 20" on December 3)."""
+    started = course.first_start is not None and course.first_start <= now
     qs = Registration.objects.filter(course_id=course.pk, status__in=Registration.ACTIVE).select_related("order")
     qs = qs.order_by("pk")
     for registration in qs.select_for_update(of=("self",)) if seats.LOCKING else qs:
         registration.course = course
         if registration.status == S.CONFIRMED:
-            messages.queue_reminder(registration)
-            _call(registration, T.REMINDER)
+            if not started:
+                messages.queue_reminder(registration)
+                _call(registration, T.REMINDER)
         elif registration.status in (S.HELD, S.OFFERED):
             was = registration.status
             seats._transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=label, reason=CLOSED_RUNS)
@@ -184,7 +199,8 @@ def _close_running(course: Course, *, now, actor, label: str) -> None:
                 f"{_hello(registration)} Registration has closed and the class is full, so "
                 f"{registration.attendee_name}'s place on its waitlist is cancelled (the class itself runs). "
                 "Nothing was charged. Invite them to look at our other classes."))
-    messages.queue_instructor_roster(course)
+    if not started:
+        messages.queue_instructor_roster(course)
 
 
 def course_decide(
@@ -193,7 +209,9 @@ def course_decide(
     """Decide an open course: it runs (confirmed registrations ≥ its minimum, or staff force
     ``"run"``) or it is cancelled (fewer, or staff force ``"cancel"``). Returns the decision.
 
-    Without ``force`` the course's cutoff must have passed (``DecisionNotDue`` otherwise); with it
+    Without ``force`` the course's cutoff must have passed (``DecisionNotDue`` otherwise), and a
+    course below its minimum whose first meeting has begun is left to staff (``DecisionTooLate``);
+    a course decided to run after its first meeting began sends no reminder or roster. With ``force``
     (staff, any time while the course is open) a ``reason`` is required, and both are recorded.
     A course already decided returns its decision and nothing changes (``decision.created`` is
     False). In the same transaction: the course's status; for a cancelled course every active
@@ -228,6 +246,9 @@ def course_decide(
             raise DecisionNotDue(f"Registration for “{course.title}” has not closed yet.")
         confirmed = Registration.objects.filter(course_id=course_id, status=S.CONFIRMED).count()
         runs = force == "run" or (force is None and confirmed >= course.minimum)
+        if force is None and not runs and course.first_start is not None and course.first_start <= now:
+            raise DecisionTooLate(f"“{course.title}” is below its minimum and its first meeting has begun: "
+                                  "decide it by hand.")
         try:
             with transaction.atomic():
                 decision = CourseDecision.objects.create(
@@ -284,7 +305,7 @@ def courses_due(*, now: dt.datetime) -> list[Course]:
     return [course for course in qs if course.is_past_cutoff(now)]
 
 
-def _preview(courses: list[Course]) -> list[DecisionLine]:
+def _preview(courses: list[Course], *, now) -> list[DecisionLine]:
     """What deciding ``courses`` now would do (reads only)."""
     refunds: dict[int, list[tuple[int, Decimal]]] = {}
     rows = Registration.objects.filter(course__in=courses, status=S.CONFIRMED, price__gt=0).order_by("pk")
@@ -295,7 +316,9 @@ def _preview(courses: list[Course]) -> list[DecisionLine]:
         runs = course.confirmed_count >= course.minimum
         line = DecisionLine(course_id=course.pk, course=str(course), confirmed=course.confirmed_count,
                             minimum=course.minimum, outcome=Outcome.RUNNING if runs else Outcome.CANCELLED, dry_run=True)
-        if not runs:
+        if not runs and course.first_meeting_start <= now:
+            line.late = True  # left to staff (``DecisionTooLate``)
+        elif not runs:
             line.settle_ids = [pk for pk, _ in refunds.get(course.pk, [])]
             line.refund_count = len(line.settle_ids)
             line.refund_total = sum((price for _, price in refunds.get(course.pk, [])), Decimal("0.00"))
@@ -313,13 +336,17 @@ def week_out_run(*, now: dt.datetime | None = None, dry_run: bool = False) -> li
     now = now or timezone.now()
     courses = courses_due(now=now)
     if dry_run:
-        return _preview(courses)
+        return _preview(courses, now=now)
     lines = []
     for course in courses:
         line = DecisionLine(course_id=course.pk, course=str(course), confirmed=course.confirmed_count,
                             minimum=course.minimum)
         try:
             decision = course_decide(course_id=course.pk, now=now)
+        except DecisionTooLate:
+            line.late = True
+            lines.append(line)
+            continue
         except Exception as exc:  # one course must not stop the others; the next run retries it
             log.exception("week-out: course %s could not be decided", course.pk)
             line.error = f"{type(exc).__name__}: {exc}"

@@ -353,6 +353,43 @@ def test_staff_cancel_a_course_early_with_a_reason_in_the_audit_trail(django_use
     assert "cash or check, so the library pays it back" in call.script
 
 
+# --- a course the run reaches after its first meeting began ------------------------------------------
+
+@pytest.mark.django_db
+def test_a_course_decided_after_its_first_meeting_began_runs_without_reminders_about_the_past():
+    """The run was down (or the demo was loaded on a later day): the class began last week. It runs,
+    its waitlist is closed, but nobody is reminded of a meeting in the past, nor sent its roster."""
+    course = a_course(days=-3, weekly=3, minimum=2)  # first meeting three days ago; two more to come
+    reminded = [registrant(course), registrant(course, email="")]
+    waiting = registrant(course, status=S.WAITLISTED, provider=None)
+
+    [line] = week_out_run(now=timezone.now())
+
+    assert line.decided and line.runs
+    assert Course.objects.get(pk=course.pk).status == C.RUNNING
+    assert not OutboxMessage.objects.filter(template__in=["reminder", "instructor_roster"]).exists()
+    assert not CallListEntry.objects.filter(topic=T.REMINDER).exists()
+    assert keys(to=waiting.order.email) == {f"cancelled:{waiting.pk}"}  # told now: the waitlist is closed
+    assert all(Registration.objects.get(pk=r.pk).status == S.CONFIRMED for r in reminded)
+
+
+@pytest.mark.django_db
+def test_a_course_below_its_minimum_whose_first_meeting_began_is_left_to_staff(django_user_model):
+    course = a_course(days=-2, weekly=2, minimum=3)
+    paid = registrant(course, provider=P.CARD)
+    before = snapshot()
+
+    [line] = week_out_run(now=timezone.now())
+    assert line.late and not line.decided and line.text().startswith(f"LATE {course}")
+    assert snapshot() == before  # nothing cancelled, refunded or sent
+    [preview] = week_out_run(now=timezone.now(), dry_run=True)
+    assert preview.late and preview.settle_ids == []
+
+    staff = django_user_model.objects.create_user("coordinator")
+    decision = course_decide(course_id=course.pk, force="cancel", reason="It did not meet", actor=staff)
+    assert decision.outcome == "cancelled" and decision.settle_ids == [paid.pk]
+
+
 # --- the dry run and the command -------------------------------------------------------------------------
 
 @pytest.mark.django_db
