@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from classes.models import Course
 from core.locking import Busy
+from finance.selectors import refund_plan, registration_refund_note
 from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
 
 from . import selectors
@@ -417,6 +418,8 @@ class MyRegistrationsView(_TokenMixin, View):
             r.can_cancel = _can_cancel(r, now=now)
             r.can_claim = r.status == S.OFFERED and r.expires_at > now
             r.awaiting_payment = r.status == S.HELD and r.expires_at > now
+            # How each refund comes back is finance's to say (it knows the payments).
+            r.refund_note = registration_refund_note(r) if r.status == S.CANCELLED else None
             ended = r.last_meeting is not None and r.last_meeting.ends_at <= now
             (current if r.status in Registration.ACTIVE and not ended else past).append(r)
         return render(request, "enrollment/my_registrations.html", {
@@ -447,7 +450,7 @@ class RegistrationCancelView(_TokenMixin, View):
             return self.back()
         return render(request, "enrollment/cancel_confirm.html", {
             "registration": registration, "token": token,
-            "refund": _refund_preview(registration, now=now),
+            "refunds": refund_plan(registration, due=_refund_preview(registration, now=now)),
             "closes_at": registration.course.registration_closes_at,
             "past_cutoff": registration.course.is_past_cutoff(now),
         })
@@ -475,8 +478,8 @@ class RegistrationCancelView(_TokenMixin, View):
         if was == S.WAITLISTED:
             messages.success(request, f"You left the waitlist for “{title}”.")
         else:
-            refund = selectors.refund_due(registration)
-            note = f" A refund of ${refund:,.2f} is on its way." if refund else ""
+            refunds = registration_refund_note(registration, cause="cancel")
+            note = f" Your refund: {refunds.sentence}" if refunds else ""
             messages.success(request, f"Your registration for “{title}” is cancelled.{note}")
         return self.back()
 

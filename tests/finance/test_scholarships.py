@@ -955,7 +955,8 @@ def test_the_course_cancelled_email_and_call_script_state_the_refund_the_patron_
     desk_register(buyer=buyer(), attendees=[seat(course)], provider=P.CASH, actor=desk_user, now=now)
     desk_register(buyer=buyer("", first="Pat"), attendees=[seat(course, "Pat")], provider=P.CASH, actor=desk_user,
                   now=now)
-    course_decide(course_id=course.pk, now=now, actor=desk_user, force="cancel", reason="Instructor ill")
+    decision = course_decide(course_id=course.pk, now=now, actor=desk_user, force="cancel", reason="Instructor ill")
+    refunds_settle_for(decision.settle_ids, reason="x", now=now)  # finance tells them how the refund comes back
     body = OutboxMessage.objects.get(template="course_cancelled").body_text
     script = CallListEntry.objects.get().script
     assert "$12.50" in body and "$25.00" not in body
