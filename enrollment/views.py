@@ -20,10 +20,12 @@ from django.views.decorators.cache import never_cache
 
 from classes.models import Course
 from core.locking import Busy
+from finance.selectors import refund_plan, registration_refund_note
 from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
 
 from . import selectors
 from .cart import Cart, catalog_courses_by_id
+from .checkout_total import checkout_total
 from .forms import CheckoutForm, CourseChoiceForm, LinkRequestForm, form_error_summary
 from .links import email_from_token
 from .messages import queue_manage_link
@@ -127,20 +129,27 @@ class CheckoutView(View):
 
     template_name = "enrollment/checkout.html"
 
-    def _render(self, request, checkout: CheckoutForm, cart: Cart, *, status: int = 200, fund_short: str = ""):
+    def _render(self, request, checkout: CheckoutForm, cart: Cart, *, status: int = 200, fund_short: str = "",
+                busy: bool = False):
+        totals = checkout_total(checkout)
         return render(request, self.template_name, {
             "fund_short": fund_short,
+            "busy": busy,
             "checkout": checkout,
             "errors": checkout.error_summary(),
             "nonce": cart.nonce(),
-            # What the held seats will cost if every seat still free is taken (waitlist places are free).
-            "total": sum((b.course.fee * min(len(b.attendees), max(b.course.seats_left, 0)) for b in checkout.blocks),
-                         start=0),
+            # What the seats still free will cost (scholarship seats at half; the waitlist is free).
+            "total": totals.amount,
+            "totals": totals,
         }, status=status)
 
     def _busy(self, request, checkout: CheckoutForm, cart: Cart):
-        checkout.add_error(BUSY)
-        response = self._render(request, checkout, cart, status=503)
+        """A course row was locked too long: nothing was placed and the patron did nothing wrong.
+        The page says so under its own heading, keeps the form, and drops notices left from
+        earlier pages (such as "… is in your cart"), which would read as news here."""
+        for _stale in messages.get_messages(request):
+            pass
+        response = self._render(request, checkout, cart, status=503, busy=True)
         response["Retry-After"] = "5"
         return response
 
@@ -303,10 +312,17 @@ class OrderConfirmationView(View):
         for r in registrations:
             r.status_line = _status_line(r, now=now)
             r.awaiting_payment = r.status == S.HELD and r.expires_at > now
-        courses = list({r.course_id: r.course for r in registrations if r.status in Registration.ACTIVE}.values())
+        # A class with a seat (held or confirmed) gets what to know for its first meeting and its
+        # refund line; a class where the order is only on the waitlist gets its place in line
+        # and what happens next — no fee, nothing paid, no refund deadline.
+        seated = {r.course_id for r in registrations if r.status in (S.HELD, S.CONFIRMED)}
+        courses = list({r.course_id: r.course for r in registrations if r.course_id in seated}.values())
         for course in courses:
             meetings = course.ordered_meetings()
             course.first_meeting = meetings[0] if meetings else None
+        waiting = [r for r in registrations if r.status in (S.WAITLISTED, S.OFFERED) and r.course_id not in seated]
+        for r in registrations:
+            r.on_waitlist = r.status == S.WAITLISTED
         due = sum((r.patron_price for r in registrations if r.awaiting_payment), start=0)
         if due:
             headline = "Almost done: please pay to confirm"
@@ -320,6 +336,9 @@ class OrderConfirmationView(View):
             "order": order,
             "registrations": registrations,
             "courses": courses,
+            "waiting": waiting,
+            "has_seat": bool(seated),
+            "offer_hours": EnrollmentOptions.current().offer_hours if waiting else None,
             "headline": headline,
             "total_paid": sum((r.patron_price for r in registrations if r.status == S.CONFIRMED), start=0),
             # A gift added at checkout: paid with the seats (then it is a donation with a receipt),
@@ -399,6 +418,8 @@ class MyRegistrationsView(_TokenMixin, View):
             r.can_cancel = _can_cancel(r, now=now)
             r.can_claim = r.status == S.OFFERED and r.expires_at > now
             r.awaiting_payment = r.status == S.HELD and r.expires_at > now
+            # How each refund comes back is finance's to say (it knows the payments).
+            r.refund_note = registration_refund_note(r) if r.status == S.CANCELLED else None
             ended = r.last_meeting is not None and r.last_meeting.ends_at <= now
             (current if r.status in Registration.ACTIVE and not ended else past).append(r)
         return render(request, "enrollment/my_registrations.html", {
@@ -429,7 +450,7 @@ class RegistrationCancelView(_TokenMixin, View):
             return self.back()
         return render(request, "enrollment/cancel_confirm.html", {
             "registration": registration, "token": token,
-            "refund": _refund_preview(registration, now=now),
+            "refunds": refund_plan(registration, due=_refund_preview(registration, now=now)),
             "closes_at": registration.course.registration_closes_at,
             "past_cutoff": registration.course.is_past_cutoff(now),
         })
@@ -457,8 +478,8 @@ class RegistrationCancelView(_TokenMixin, View):
         if was == S.WAITLISTED:
             messages.success(request, f"You left the waitlist for “{title}”.")
         else:
-            refund = selectors.refund_due(registration)
-            note = f" A refund of ${refund:,.2f} is on its way." if refund else ""
+            refunds = registration_refund_note(registration, cause="cancel")
+            note = f" Your refund: {refunds.sentence}" if refunds else ""
             messages.success(request, f"Your registration for “{title}” is cancelled.{note}")
         return self.back()
 

@@ -8,6 +8,7 @@ ascending id order with a short lock timeout (``core.locking.Busy`` → "busy, p
 
 import datetime as dt
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from core.locking import locked_atomic
 
 from .. import messages
 from ..models import TRANSITIONS, EnrollmentOptions, Order, Registration, RegistrationEvent
-from ..selectors import seats_taken_q
+from ..selectors import refund_due, seats_taken_q
 from .errors import (
     AgeOutOfRange,
     AlreadyRegistered,
@@ -163,7 +164,7 @@ def _check_age(course: Course, age: int | None, index: int) -> None:
 
 def order_place(
     *, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
-    join_waitlist: bool = False, channel: str = Order.Channel.ONLINE, actor=None, actor_label: str = "patron",
+    join_waitlist: bool | Collection[int] = False, channel: str = Order.Channel.ONLINE, actor=None, actor_label: str = "patron",
     checkout_key: str | None = None, confirm_now: bool = False, override_reason: str = "",
     hold_until: dt.datetime | None = None, on_placed=None,
 ) -> PlaceResult:
@@ -175,7 +176,8 @@ def order_place(
 
     All or nothing: a rule broken for any attendee raises an ``EnrollmentError`` (with the
     attendee's ``index``) and nothing is written. A full course raises ``CourseFull`` unless
-    ``join_waitlist``, which puts the attendee on its waitlist instead. While a course has a
+    ``join_waitlist`` (True for every course, or the ids of the courses whose waitlist the buyer
+    agreed to join), which puts the attendee on its waitlist instead. While a course has a
     waitlist, its freed seats go to the people in line (as offers), not to new buyers.
 
     ``checkout_key`` (the checkout form's one-time key) makes a replayed or double-clicked
@@ -276,7 +278,7 @@ def order_place(
                     _transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
                                 reason="free class")
                     result.confirmed.append(registration)
-            elif join_waitlist:
+            elif join_waitlist is True or (not isinstance(join_waitlist, bool) and course.pk in join_waitlist):
                 _transition(registration, S.WAITLISTED, now=now, actor=actor, actor_label=actor_label,
                             reason="course full")
                 result.waitlisted.append(registration)
@@ -430,8 +432,9 @@ def registration_cancel(
     """Cancel a registration (or leave the waitlist) and offer the freed seat to the waitlist.
 
     The refund owed follows from the registration's state (see ``enrollment.selectors.refund_due``);
-    the caller settles it with ``finance`` right after. Cancelling twice changes nothing.
-    Locks: the course row, then the registration.
+    the caller settles it with ``finance`` right after, and finance then tells the patron how the
+    refund comes back; without a refund due the message is queued here. Cancelling twice changes
+    nothing. Locks: the course row, then the registration.
     """
     now = now or timezone.now()
     with locked_atomic():
@@ -449,7 +452,8 @@ def registration_cancel(
         _transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=actor_label,
                     reason=reason or ("left the waitlist" if was == S.WAITLISTED else "cancelled"),
                     fields=("cancelled_at",))
-        messages.queue_cancelled(registration, was=was)
+        if refund_due(registration) <= 0:  # else finance tells them, with how the refund comes back
+            messages.queue_cancelled(registration, was=was)
         if was in (S.HELD, S.CONFIRMED, S.OFFERED):
             waitlist_offer_next(course_id=course_id, now=now)
     return registration

@@ -30,6 +30,7 @@ from enrollment.services import AttendeeInput, BuyerInput
 from ..balances import OrderBalance, order_balance, registration_charge
 from ..errors import NothingToPay, PaymentError
 from ..models import Payment, Refund
+from ..refund_words import note_of_refunds
 from .scholarships import checkout_place
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,12 @@ class Receipt:
     @property
     def payment_count(self) -> int:
         return len(self.payments)
+
+    @property
+    def refund_timings(self) -> list[str]:
+        """The timing sentence of each way a refund still on its way comes back (each once)."""
+        pending = [r for r in self.refunds if r.status == Refund.Status.PENDING]
+        return note_of_refunds(pending).timings
 
 
 def order_receipt(order: Order, *, now: dt.datetime | None = None) -> Receipt:

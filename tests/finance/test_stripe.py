@@ -238,6 +238,9 @@ def test_paid_after_the_hold_ran_out_and_the_class_filled_is_refunded(
     assert [(r["id"], r["amount"]) for r in stripe_refunds] == [(refund.reference, 2500)]
     lost_mail = OutboxMessage.objects.get(template="seat_lost_refunded")
     assert lost_mail.to == "patron@example.org" and "$25.00" in lost_mail.body_text
+    from finance.refund_words import TIMING  # how it comes back, with the one timing sentence
+
+    assert f"We have refunded $25.00 to the card you paid with. {TIMING['card']}" in lost_mail.body_text
     assert confirmations(held.order) == 0
     assert not OutboxMessage.objects.filter(template="refund_issued").exists()  # one e-mail says it all
     # Told again (the webhook, the return): nothing more is refunded or sent.
