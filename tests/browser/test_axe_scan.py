@@ -241,6 +241,24 @@ def _admin(model: str, what: str) -> Callable:
     return _goto(reverse(f"admin:{app}_{model}_{what}") if what != "list" else reverse(f"admin:{app}_{model}_changelist"))
 
 
+def _course_change_confirm(page: Page, base: str, data: dict) -> None:
+    """Moving a meeting of a class people registered for: the page that asks before telling them
+    (nothing is saved; the test's transaction is rolled back anyway)."""
+    page.goto(base + reverse("admin:classes_course_change", args=[data["bread"].pk]))
+    page.locator("#id_meetings-0-starts_at_1").fill("19:00:00")
+    page.locator("#id_meetings-0-ends_at_1").fill("20:30:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Tell registrants about the change")
+
+
+def _course_change_again(page: Page, base: str, data: dict) -> None:
+    _course_change_confirm(page, base, data)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Go back and edit").click()
+    expect(page.get_by_text("Not saved yet: change what you need, then save again.")).to_be_visible()
+
+
 PATRON, STAFF, ANONYMOUS_STAFF = "patron", "staff", "anonymous staff"
 
 PAGES: list[tuple[str, str, Callable]] = [
@@ -290,6 +308,8 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("week-out-decide", STAFF, _goto(lambda d: reverse("weekout:decide", args=[d["knife"].pk]))),
     *[(f"admin-{model}-{what}", STAFF, _admin(model, what))
       for model in ("semester", "course", "venue", "instructor") for what in ("list", "add", "change")],
+    ("admin-course-change-confirm", STAFF, _course_change_confirm),
+    ("admin-course-change-edit-again", STAFF, _course_change_again),
 ]
 
 
