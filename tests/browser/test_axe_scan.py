@@ -11,7 +11,9 @@ pages for semesters, courses (one with six meetings), venues and instructors; an
 For speed the data is built once for the module and one live server serves every page (the
 per-test live server of pytest-django would flush and rebuild the database for each page):
 ``site`` writes it with the database unblocked, starts pytest-django's ``LiveServer`` itself, and
-flushes the database at the end, as a transactional test would.
+at the end puts the database back exactly as it found it (flushed, then reloaded from a snapshot
+taken first, the way Django's ``serialized_rollback`` does), so the rows the data migrations
+wrote are still there for the tests that run after.
 
 A new page joins the scan with one entry in ``PAGES``: an id, the role ("patron", "staff" or
 "anonymous staff") and a function ``(page, base_url, data)`` that opens it (``_goto(path)`` for a
@@ -138,6 +140,7 @@ def site(django_db_setup, django_db_blocker, localstripe_server, browser):  # no
         STRIPE_LOCAL_WEBHOOK_URL="",
     )
     with django_db_blocker.unblock(), stripe:
+        before = {alias: connections[alias].creation.serialize_db_to_string() for alias in connections}
         data = _build()
         server = LiveServer("localhost")
         server._live_server_modified_settings.enable()
@@ -160,7 +163,10 @@ def site(django_db_setup, django_db_blocker, localstripe_server, browser):  # no
             links.disable()
             server._live_server_modified_settings.disable()
             server.stop()
-            call_command("flush", interactive=False, verbosity=0)
+            for alias, snapshot in before.items():
+                call_command("flush", database=alias, interactive=False, verbosity=0, reset_sequences=False,
+                             inhibit_post_migrate=True)
+                connections[alias].creation.deserialize_db_from_string(snapshot)
             connections.close_all()  # as a transactional test does: no session left on the test database
 
 
