@@ -341,12 +341,14 @@ OTHER_PAGES: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
      lambda w: reverse("money:deposit-report") + "?export=summary",                   codes(200, 403, 200)),
     ("money:deposit-report#csv-items",
      lambda w: reverse("money:deposit-report") + "?export=items",                     codes(200, 403, 200)),
-    # donations to Pass the Buck: money taken at the desk (finance.take_offline_payment)
+    # donations to Pass the Buck: recorded as money taken at the desk (finance.take_offline_payment);
+    # opened by Finance and the coordinator (finance.view_donation) — the clerk who recorded one
+    # may reopen that one for a while (tests/finance/test_donation_access.py), no other
     ("money:donation-create", lambda w: reverse("money:donation-create"),             codes(200, 200, 200)),
     ("money:donation-detail",
-     lambda w: reverse("money:donation-detail", args=[w.donation.pk]),                codes(200, 200, 200)),
+     lambda w: reverse("money:donation-detail", args=[w.donation.pk]),                codes(200, 403, 200)),
     ("money:donation-receipt",
-     lambda w: reverse("money:donation-receipt", args=[w.donation.pk]),               codes(200, 200, 200)),
+     lambda w: reverse("money:donation-receipt", args=[w.donation.pk]),               codes(200, 403, 200)),
     # Pass the Buck: the fund report and its CSVs, the ledger (finance.view_money_reports: who gave
     # and which classes had scholarships), adjustments (finance.adjust_fund)
     ("money:fund-report", lambda w: reverse("money:fund-report"),                     codes(200, 403, 200)),
