@@ -1,13 +1,19 @@
 from django.urls import path
 
+from enrollment import link_views
+
 from . import donation_views, views
 
 app_name = "finance"
 
 urlpatterns = [
-    path("checkout/<uuid:token>/pay/", views.PayView.as_view(), name="pay"),
-    path("checkout/<uuid:token>/pay/local-confirm/", views.PayLocalConfirmView.as_view(), name="pay-local-confirm"),
-    path("checkout/<uuid:token>/return/", views.PaymentReturnView.as_view(), name="payment-return"),
+    # An order's token arrives here and is exchanged for a grant in the session
+    # (enrollment.link_views); the payment pages are at the order's id, opened by that grant.
+    path("checkout/<uuid:token>/pay/", link_views.PayLinkView.as_view(), name="pay-link"),
+    path("checkout/<uuid:token>/return/", link_views.PaymentReturnLinkView.as_view(), name="payment-return-link"),
+    path("orders/<int:pk>/pay/", views.PayView.as_view(), name="pay"),
+    path("orders/<int:pk>/pay/local-confirm/", views.PayLocalConfirmView.as_view(), name="pay-local-confirm"),
+    path("orders/<int:pk>/return/", views.PaymentReturnView.as_view(), name="payment-return"),
     path("stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
     # Pass the Buck: a gift by card (pages addressed by the gift's unguessable token)
     path("give/", donation_views.GiftView.as_view(), name="donate"),
