@@ -158,9 +158,16 @@ def local_confirm_response(request, *, confirm, return_path: str, gone: str) -> 
     return JsonResponse({"status": intent.status, "return_url": f"{return_path}?payment_intent={intent_id}"})
 
 
-class PayLocalConfirmView(_OrderPage):
+class PayLocalConfirmView(View):
     """localstripe only (404 with real Stripe): confirm the PaymentIntent with the card the fake
     Stripe.js tokenized — the step real Stripe.js does itself. Answers JSON for checkout.js."""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except OrderClosed:
+            return JsonResponse({"error": "This page has timed out. Please open your order from your e-mail again."},
+                                status=403)
 
     def post(self, request, pk):
         order = _order(request, pk)

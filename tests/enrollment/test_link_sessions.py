@@ -192,6 +192,9 @@ def test_the_order_token_is_exchanged_and_other_browsers_get_the_explanation(cli
         assert closed.status_code == 403, url
         assert "Open your order from your e-mail" in closed.content.decode()
         assert "Bread Baking" not in closed.content.decode()
+    confirm = other.post(reverse("finance:pay-local-confirm", args=[order.pk]),
+                         {"payment_intent": "pi_123", "payment_method": "pm_123"})
+    assert confirm.status_code == 403 and "timed out" in confirm.json()["error"]
 
 
 def test_the_old_return_address_keeps_stripes_parameters(client, course):
