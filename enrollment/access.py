@@ -61,20 +61,29 @@ def manage_email(request, *, max_age_days: int, now: dt.datetime | None = None) 
     return email_from_token(str(grant.get("token", "")), max_age_days=max_age_days)
 
 
+def object_grant(request, key: str, pk: int, *, lasts: dt.timedelta, now: dt.datetime | None = None) -> None:
+    """Let this session open the object ``pk`` of the kind ``key`` (a session key) for ``lasts``."""
+    now = now or timezone.now()
+    grants = {held: until for held, until in (request.session.get(key) or {}).items()
+              if (ends := _ends(until)) is not None and ends > now}
+    if str(pk) not in grants:
+        _fresh_key(request)
+    grants[str(pk)] = (now + lasts).isoformat()
+    request.session[key] = grants
+
+
+def object_granted(request, key: str, pk: int, *, now: dt.datetime | None = None) -> bool:
+    ends = _ends((request.session.get(key) or {}).get(str(pk)))
+    return ends is not None and ends > (now or timezone.now())
+
+
 def order_grant(request, order, *, now: dt.datetime | None = None) -> None:
     """This session placed ``order`` or followed its link: let it open the order's pages."""
-    now = now or timezone.now()
-    grants = {pk: until for pk, until in (request.session.get(ORDERS_KEY) or {}).items()
-              if (ends := _ends(until)) is not None and ends > now}
-    if str(order.pk) not in grants:
-        _fresh_key(request)
-    grants[str(order.pk)] = (now + ORDER_FOR).isoformat()
-    request.session[ORDERS_KEY] = grants
+    object_grant(request, ORDERS_KEY, order.pk, lasts=ORDER_FOR, now=now)
 
 
 def order_granted(request, order_id: int, *, now: dt.datetime | None = None) -> bool:
-    ends = _ends((request.session.get(ORDERS_KEY) or {}).get(str(order_id)))
-    return ends is not None and ends > (now or timezone.now())
+    return object_granted(request, ORDERS_KEY, order_id, now=now)
 
 
 def order_opened(request, order_id: int, *, now: dt.datetime | None = None):
