@@ -17,11 +17,11 @@ from core.models import SiteOptions
 from enrollment import access
 from enrollment.links import manage_token
 from enrollment.models import Order, Registration
-from tests.enrollment.test_checkout_views import add, filled, place, urlpatterns  # noqa: F401
+from tests.enrollment.test_checkout_views import add, filled, place  # noqa: F401
 from tests.enrollment.test_seat_service import email_templates  # noqa: F401  (fixture)
 from tests.factories import OrderFactory, RegistrationFactory, course_with_meetings
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.usefixtures("email_templates")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_templates")]
 
 S = Registration.Status
 EMAIL = "jordan@example.org"
