@@ -32,7 +32,8 @@ class Semester(TimeStampedModel):
         help_text="Registration for a course closes at local midnight this many days before its first meeting.",
     )
     is_published = models.BooleanField(
-        "Published", default=True, help_text="Only published semesters appear in the public catalog."
+        "Published", default=False,
+        help_text="Only published semesters appear in the public catalog. Publish once its classes are ready.",
     )
 
     class Meta:
