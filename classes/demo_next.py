@@ -67,8 +67,12 @@ def _slug(name: str) -> str:
 
 
 def _find() -> Semester | None:
-    """The demo's next semester: the one holding its first course."""
-    return Semester.objects.filter(courses__slug=NEXT_COURSES[0].slug).first()
+    """The demo's next semester: the one holding its first course (a slug the current demo
+    semester has not; some others are the same class again, as in a real program)."""
+    from .demo_data import COURSES
+
+    return (Semester.objects.filter(courses__slug=NEXT_COURSES[0].slug)
+            .exclude(courses__slug=COURSES[0].slug).first())
 
 
 def make_way() -> None:
