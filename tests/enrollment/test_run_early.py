@@ -180,6 +180,8 @@ def test_the_catalog_and_the_desk_offer_it_until_the_cutoff(client, staff):
     card = home[home.index("Pilot Pottery"):]
     card = card[: card.index("</article>")]
     assert "Running" in card and "9 seats left" in card and "Register<span" in card
+    with_seats = client.get(reverse("classes:home"), {"has_seats": "on"}).context["courses"]
+    assert [c.pk for c in with_seats] == [course.pk]
     # The desk's class list says it runs, and not that it needs an override.
     label = course_label(seats._lock_courses([course.pk])[course.pk], now=timezone.now())
     assert "running" in label and "registration closed" not in label
