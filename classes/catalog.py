@@ -11,6 +11,9 @@ Courses of several semesters are grouped by semester (soonest first), each group
 first meeting. The page runs a fixed number of queries whatever the number of courses or
 semesters: the visible semesters, the categories (with a count per semester), the venues, the
 courses and their meetings.
+
+This is part of the catalog's views (``classes.views``), an entry point: it may read enrollment's
+seat counts (``course_seats_annotate``); models and selectors of classes must not.
 """
 
 import dataclasses
