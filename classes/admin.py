@@ -1,6 +1,7 @@
 """The staff back office for the program: semesters, categories, venues and courses.
 
-State changes go through services: copying courses calls ``classes.services``; a course's
+State changes go through services: copying courses calls ``classes.services``; telling
+registrants about a change calls ``enrollment.services.course_changes`` (``classes.admin_changes``); a course's
 running/cancelled/completed status is decided by the week-out run, so staff may only move a
 course between draft and open here (see ``classes.forms_admin``).
 """
@@ -21,7 +22,8 @@ from django.utils.html import format_html
 from core.models import SiteOptions
 from finance.pricing import CourseBudget, course_budget
 
-from .forms_admin import EDITABLE_STATUSES, CopyToSemesterForm, CourseAdminForm, MeetingInlineFormSet
+from .admin_changes import CourseChangeForm, CourseChangesMixin
+from .forms_admin import EDITABLE_STATUSES, CopyToSemesterForm, MeetingInlineFormSet
 from .models import Category, Course, Meeting, Semester, Venue
 from .services import courses_copy_to_semester
 
@@ -188,8 +190,11 @@ def budget_panel_context(course: Course, budget: CourseBudget, options: SiteOpti
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
-    form = CourseAdminForm
+class CourseAdmin(CourseChangesMixin, admin.ModelAdmin):
+    """Courses with their meetings; a change that reaches registrants is confirmed first and then
+    told to them (``classes.admin_changes``)."""
+
+    form = CourseChangeForm
     inlines = (MeetingInline,)
     list_display = (
         "title", "semester", "category", "instructor", "venue", "first_meeting", "capacity", "minimum",

@@ -211,6 +211,10 @@ class Course(TimeStampedModel):
     )
     materials_cost = models.DecimalField(default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))], **MONEY)
     supplies_cost = models.DecimalField(default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))], **MONEY)
+    #: Goes up by one with each change patrons are told about (``classes.changes``): the SEQUENCE of
+    #: the course's calendar events, so a calendar that imported them replaces them, and part of
+    #: the dedupe key of the "your class changed" messages.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["title"]

@@ -101,3 +101,12 @@ def courses_copy_to_semester(*, courses, semester: Semester) -> CopyResult:
         except ValidationError as exc:
             result.skipped.append((course, "; ".join(exc.messages)))
     return result
+
+
+def course_revision_bump(*, course_id: int) -> int:
+    """Count one more change patrons are told about (``Course.revision``, the calendar's SEQUENCE)
+    and return the new revision. Call inside the transaction that saves the change."""
+    from django.db.models import F
+
+    Course.objects.filter(pk=course_id).update(revision=F("revision") + 1)
+    return Course.objects.filter(pk=course_id).values_list("revision", flat=True).get()

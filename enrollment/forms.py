@@ -13,7 +13,7 @@ this class" count, and changing it re-renders the page with that many attendee f
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -22,6 +22,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from classes.models import Course
 from core.money import MAX_AMOUNT
 
+from .checkout_total import patron_half
 from .models import ReferralSource, Registration
 from .services.errors import CourseFull, EnrollmentError
 
@@ -261,7 +262,9 @@ class ClassForm(forms.Form):
         error_messages={"invalid_choice": f"Choose from 1 to {MAX_ATTENDEES} attendees.",
                         "required": f"Choose from 1 to {MAX_ATTENDEES} attendees."},
     )
-    waitlist = forms.BooleanField(label="Put me on the waitlist", required=False)
+    #: Asked only when a class has fewer seats left than attendees; a class already full was
+    #: chosen with its "Join the waitlist" button, so the page posts it as a hidden "on".
+    waitlist = forms.BooleanField(label="Put anyone without a seat on the waitlist", required=False)
 
     def __init__(self, *args, course: Course, cart_ids: list[int], **kwargs):
         self.course = course
@@ -316,7 +319,7 @@ class AttendeeForm(forms.Form):
         self.course = course
         super().__init__(*args, **kwargs)
         if scholarships and course.fee > 0:
-            half = course.fee - (course.fee / 2).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+            half = patron_half(course.fee)
             self.fields["scholarship"].label = f"Ask for a Pass the Buck scholarship: pay half (${half:,.2f})"
             self.fields["scholarship"].help_text = (
                 "Donors to our Pass the Buck fund pay the other half. No questions asked; only the program "
@@ -358,10 +361,18 @@ class ClassBlock:
     attendees: list[AttendeeForm]
     count_changed: bool = False
     offer_waitlist: bool = False
+    #: Attendee forms beyond the count, rendered hidden and disabled: the page's script shows
+    #: them when the patron raises the count (without scripts, "Update" reloads the page).
+    spares: list[AttendeeForm] = field(default_factory=list)
 
     @property
     def html_id(self) -> str:
         return f"class-{self.index}"
+
+    @property
+    def half(self) -> Decimal:
+        """What a seat costs the patron with a Pass the Buck scholarship."""
+        return patron_half(self.course.fee)
 
     @property
     def prefix(self) -> str:
@@ -429,7 +440,11 @@ class CheckoutForm:
                     attendees.append(_unbound(AttendeeForm, self.data, prefix=a_prefix, initial=first, **extra))
                 else:
                     attendees.append(AttendeeForm(bound_data, prefix=a_prefix, initial=first, **extra))
-            block = ClassBlock(index=i, course=course, form=form, attendees=attendees, count_changed=changed)
+            spares = [AttendeeForm(prefix=f"{prefix}-attendee{n}", course=course, scholarships=self.scholarships,
+                                   initial={"relationship": Registration.Relationship.FAMILY})
+                      for n in range(count, MAX_ATTENDEES)]
+            block = ClassBlock(index=i, course=course, form=form, attendees=attendees, count_changed=changed,
+                               spares=spares)
             block.offer_waitlist = not course.problem and course.seats_left < count
             self.blocks.append(block)
 
@@ -462,8 +477,9 @@ class CheckoutForm:
         return not self.full_price and bool(attendee.cleaned_data.get("scholarship"))
 
     @property
-    def join_waitlist(self) -> bool:
-        return any(block.form.cleaned_data.get("waitlist") for block in self.blocks)
+    def join_waitlist(self) -> set[int]:
+        """The classes whose waitlist the patron agreed to join (the seat service's argument)."""
+        return {block.course.pk for block in self.blocks if block.form.cleaned_data.get("waitlist")}
 
     def attach_error(self, exc: EnrollmentError) -> None:
         """Put a seat-service error on the attendee and field it names, on its class when it
@@ -473,12 +489,13 @@ class CheckoutForm:
             self.add_error(exc.message)
             return
         block, attendee = rows[exc.index]
-        if exc.field and exc.field in attendee.fields:
+        if isinstance(exc, CourseFull):
+            block.offer_waitlist = True
+            block.form.add_error(None, _full_message(block))
+        elif exc.field and exc.field in attendee.fields:
             attendee.add_error(exc.field, exc.message)
         else:
             block.form.add_error(None, exc.message)
-        if isinstance(exc, CourseFull):
-            block.offer_waitlist = True
 
     # --- the error summary at the top of the page -----------------------------------------
     def error_summary(self) -> list[SummaryItem]:
@@ -492,6 +509,18 @@ class CheckoutForm:
                 items += form_error_summary(attendee, context=f"{title}, attendee {n} — ",
                                             block_href=f"#{block.html_id}")
         return items
+
+
+def _full_message(block: ClassBlock) -> str:
+    """A class that had too few seats when the order was placed: what the patron can do, naming
+    the one control that does it."""
+    course, seats = block.course, max(block.course.seats_left, 0)
+    if seats == 0:
+        return (f"“{course.title}” filled up while you were checking out. To join its waitlist instead (nothing "
+                "is charged for it), press the button at the end of this page again, or remove the class from your cart.")
+    return (f"“{course.title}” has only {seats} seat{'s' if seats != 1 else ''} left for your "
+            f"{len(block.attendees)} attendees. Tick “{ClassForm.base_fields['waitlist'].label}” under the class, "
+            "or choose fewer attendees.")
 
 
 def form_error_summary(form: forms.Form, *, context: str = "", block_href: str = "") -> list[SummaryItem]:

@@ -302,12 +302,13 @@ class CourseDecision(models.Model):
 
 
 class CallListEntry(TimeStampedModel):
-    """A registrant without e-mail who must be phoned about a decided course."""
+    """A registrant without e-mail who must be phoned about a decided or changed course."""
 
     class Topic(models.TextChoices):
         REMINDER = "reminder", "Reminder: the class runs"
         CANCELLATION = "cancellation", "The class is cancelled"
         NUDGE = "nudge", "The class needs more people to run"
+        CHANGE = "change", "The class changed"
 
     class Outcome(models.TextChoices):
         NOT_CALLED = "", "Not called yet"
@@ -323,13 +324,16 @@ class CallListEntry(TimeStampedModel):
     called_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, default="")
     notes = models.CharField(max_length=300, blank=True)
+    #: For a change to the class (topic ``change``): the course's revision it is about, so each
+    #: change is one call; 0 for the other topics (one call each, ever).
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["called_at", "created_at"]
         verbose_name = "call list entry"
         verbose_name_plural = "call list"
         constraints = [
-            models.UniqueConstraint(fields=["registration", "topic"], name="call_once_per_topic"),
+            models.UniqueConstraint(fields=["registration", "topic", "revision"], name="call_once_per_topic"),
         ]
 
     def __str__(self):

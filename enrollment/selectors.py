@@ -78,3 +78,21 @@ def waitlist_position(registration: Registration) -> int:
     return Registration.objects.filter(
         course_id=registration.course_id, status=S.WAITLISTED, created_at__lte=registration.created_at,
     ).exclude(created_at=registration.created_at, pk__gt=registration.pk).count()
+
+
+def course_seats_taken(course_id: int, *, now: dt.datetime) -> int:
+    """Seats taken in a course now (confirmed, unexpired holds and offers): its capacity cannot
+    go below this."""
+    return Registration.objects.filter(seats_taken_q(now=now), course_id=course_id).count()
+
+
+def course_change_audience(course_id: int, *, now: dt.datetime) -> list[Registration]:
+    """Who is told when a course changes: its confirmed registrations, unexpired holds and offers,
+    and its waitlist, oldest first, with their orders. One query (the fund entries behind each
+    patron's own price are read when a message needs them)."""
+    return list(
+        Registration.objects.filter(
+            Q(status__in=[S.CONFIRMED, S.WAITLISTED]) | Q(status__in=[S.HELD, S.OFFERED], expires_at__gt=now),
+            course_id=course_id,
+        ).select_related("order").order_by("created_at", "pk")
+    )

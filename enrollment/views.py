@@ -24,6 +24,7 @@ from finance.services.scholarships import FundShort, checkout_place, checkout_wa
 
 from . import selectors
 from .cart import Cart, catalog_courses_by_id
+from .checkout_total import checkout_total
 from .forms import CheckoutForm, CourseChoiceForm, LinkRequestForm, form_error_summary
 from .links import email_from_token
 from .messages import queue_manage_link
@@ -127,20 +128,27 @@ class CheckoutView(View):
 
     template_name = "enrollment/checkout.html"
 
-    def _render(self, request, checkout: CheckoutForm, cart: Cart, *, status: int = 200, fund_short: str = ""):
+    def _render(self, request, checkout: CheckoutForm, cart: Cart, *, status: int = 200, fund_short: str = "",
+                busy: bool = False):
+        totals = checkout_total(checkout)
         return render(request, self.template_name, {
             "fund_short": fund_short,
+            "busy": busy,
             "checkout": checkout,
             "errors": checkout.error_summary(),
             "nonce": cart.nonce(),
-            # What the held seats will cost if every seat still free is taken (waitlist places are free).
-            "total": sum((b.course.fee * min(len(b.attendees), max(b.course.seats_left, 0)) for b in checkout.blocks),
-                         start=0),
+            # What the seats still free will cost (scholarship seats at half; the waitlist is free).
+            "total": totals.amount,
+            "totals": totals,
         }, status=status)
 
     def _busy(self, request, checkout: CheckoutForm, cart: Cart):
-        checkout.add_error(BUSY)
-        response = self._render(request, checkout, cart, status=503)
+        """A course row was locked too long: nothing was placed and the patron did nothing wrong.
+        The page says so under its own heading, keeps the form, and drops notices left from
+        earlier pages (such as "… is in your cart"), which would read as news here."""
+        for _stale in messages.get_messages(request):
+            pass
+        response = self._render(request, checkout, cart, status=503, busy=True)
         response["Retry-After"] = "5"
         return response
 
@@ -303,10 +311,17 @@ class OrderConfirmationView(View):
         for r in registrations:
             r.status_line = _status_line(r, now=now)
             r.awaiting_payment = r.status == S.HELD and r.expires_at > now
-        courses = list({r.course_id: r.course for r in registrations if r.status in Registration.ACTIVE}.values())
+        # A class with a seat (held or confirmed) gets what to know for its first meeting and its
+        # refund line; a class where the order is only on the waitlist gets its place in line
+        # and what happens next — no fee, nothing paid, no refund deadline.
+        seated = {r.course_id for r in registrations if r.status in (S.HELD, S.CONFIRMED)}
+        courses = list({r.course_id: r.course for r in registrations if r.course_id in seated}.values())
         for course in courses:
             meetings = course.ordered_meetings()
             course.first_meeting = meetings[0] if meetings else None
+        waiting = [r for r in registrations if r.status in (S.WAITLISTED, S.OFFERED) and r.course_id not in seated]
+        for r in registrations:
+            r.on_waitlist = r.status == S.WAITLISTED
         due = sum((r.patron_price for r in registrations if r.awaiting_payment), start=0)
         if due:
             headline = "Almost done: please pay to confirm"
@@ -320,6 +335,9 @@ class OrderConfirmationView(View):
             "order": order,
             "registrations": registrations,
             "courses": courses,
+            "waiting": waiting,
+            "has_seat": bool(seated),
+            "offer_hours": EnrollmentOptions.current().offer_hours if waiting else None,
             "headline": headline,
             "total_paid": sum((r.patron_price for r in registrations if r.status == S.CONFIRMED), start=0),
             # A gift added at checkout: paid with the seats (then it is a donation with a receipt),

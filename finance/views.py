@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -58,12 +58,8 @@ def _order(token) -> Order:
 
 
 def _to_confirmation(request, order: Order):
-    """The order's confirmation page (enrollment's); a short "you're registered" page until it exists."""
-    try:
-        return redirect(reverse("enrollment:order-confirmation", args=[order.token]))
-    except NoReverseMatch:
-        return render(request, "finance/paid.html", {"order": order,
-                                                    "registrations": selectors.order_registrations(order)})
+    """The order's confirmation page (enrollment's)."""
+    return redirect(reverse("enrollment:order-confirmation", args=[order.token]))
 
 
 def _busy(request, status=503):

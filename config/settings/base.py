@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "enrollment.context_processors.cart",
             ],
         },
     },
@@ -140,6 +141,10 @@ else:
         "control_folder": str(_broker / "control"),
         "store_processed": False,
     }
+    # The app makes the folders it needs: on a fresh clone the first message queued (seed_demo,
+    # before anything else ran) would otherwise fail to reach the broker.
+    for _folder in ("queue", "processed", "control"):
+        (_broker / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -8,6 +8,7 @@ ascending id order with a short lock timeout (``core.locking.Busy`` → "busy, p
 
 import datetime as dt
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -163,7 +164,7 @@ def _check_age(course: Course, age: int | None, index: int) -> None:
 
 def order_place(
     *, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
-    join_waitlist: bool = False, channel: str = Order.Channel.ONLINE, actor=None, actor_label: str = "patron",
+    join_waitlist: bool | Collection[int] = False, channel: str = Order.Channel.ONLINE, actor=None, actor_label: str = "patron",
     checkout_key: str | None = None, confirm_now: bool = False, override_reason: str = "",
     hold_until: dt.datetime | None = None, on_placed=None,
 ) -> PlaceResult:
@@ -175,7 +176,8 @@ def order_place(
 
     All or nothing: a rule broken for any attendee raises an ``EnrollmentError`` (with the
     attendee's ``index``) and nothing is written. A full course raises ``CourseFull`` unless
-    ``join_waitlist``, which puts the attendee on its waitlist instead. While a course has a
+    ``join_waitlist`` (True for every course, or the ids of the courses whose waitlist the buyer
+    agreed to join), which puts the attendee on its waitlist instead. While a course has a
     waitlist, its freed seats go to the people in line (as offers), not to new buyers.
 
     ``checkout_key`` (the checkout form's one-time key) makes a replayed or double-clicked
@@ -276,7 +278,7 @@ def order_place(
                     _transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
                                 reason="free class")
                     result.confirmed.append(registration)
-            elif join_waitlist:
+            elif join_waitlist is True or (not isinstance(join_waitlist, bool) and course.pk in join_waitlist):
                 _transition(registration, S.WAITLISTED, now=now, actor=actor, actor_label=actor_label,
                             reason="course full")
                 result.waitlisted.append(registration)

@@ -97,3 +97,16 @@ def test_unknown_or_draft_course_is_404(client):
     draft = course_with_meetings(status=Course.Status.DRAFT)
     assert client.get(_ics_url(draft)).status_code == 404
     assert client.get(reverse("classes:course-ics", args=[draft.semester.slug, "nope"])).status_code == 404
+
+
+def test_events_carry_the_course_revision_as_their_sequence(client, winter_and_summer_course):
+    """Each change patrons are told about raises ``Course.revision``: a calendar that imported the
+    file before replaces the events of the same UID (RFC 5545 SEQUENCE)."""
+    course = winter_and_summer_course
+    _, cal = _get_calendar(client, course)
+    assert str(cal["METHOD"]) == "PUBLISH"
+    assert [int(e["SEQUENCE"]) for e in cal.walk("VEVENT")] == [0, 0]
+    Course.objects.filter(pk=course.pk).update(revision=3)
+    _, again = _get_calendar(client, course)
+    assert [int(e["SEQUENCE"]) for e in again.walk("VEVENT")] == [3, 3]
+    assert [str(e["UID"]) for e in again.walk("VEVENT")] == [str(e["UID"]) for e in cal.walk("VEVENT")]

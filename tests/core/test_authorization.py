@@ -253,11 +253,8 @@ ADMIN_OBJECT: dict[str, Callable[[World], object]] = {
 #: Pages whose "allowed" answer is a redirect: the one-row options go straight to their row.
 OK_REDIRECT = {"admin:core_siteoptions_changelist", "admin:enrollment_enrollmentoptions_changelist"}
 
-#: Known authorization defects (reported, not fixed here): strict xfail, so the fix turns them red
-#: until the marker is removed. Key: (page key, role).
-_SINGLETON = ("{}.changelist_view redirects every staff member to the row's change page without "
-              "checking the view permission (and SiteOptions/EnrollmentOptions.current() may create the "
-              "row for them); the change page then answers 403")
+#: Authorization defects found and not fixed yet, each marked strict xfail (so its fix turns the
+#: case red until the entry goes). Key: (page key, role). None today.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
 
@@ -384,8 +381,6 @@ VISITOR_CASES = [pytest.param(who, key, id=f"{who}-{key}") for key in PAGES for 
 def assert_login_redirect(response, url: str) -> None:
     assert response.status_code == 302, f"{url}: {response.status_code}, not a redirect to the login"
     location = urlsplit(response["Location"])
-    if url == reverse("admin:logout"):  # pragma: no cover - not in the matrix
-        return
     assert location.path == LOGIN, f"{url} → {response['Location']}"
     assert location.query == "next=" + quote(url, safe="/"), f"{url} → {response['Location']}"
 

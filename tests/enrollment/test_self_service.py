@@ -16,11 +16,10 @@ from core.models import OutboxMessage, SiteOptions
 from enrollment.links import manage_token
 from enrollment.models import EnrollmentOptions, Registration
 from enrollment.selectors import refund_due
-from tests.enrollment.test_checkout_views import urlpatterns  # noqa: F401  (finance:pay, stood in for if missing)
 from tests.enrollment.test_seat_service import email_templates  # noqa: F401  (fixture)
 from tests.factories import OrderFactory, RegistrationFactory, course_with_meetings
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.usefixtures("email_templates")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_templates")]
 
 S = Registration.Status
 EMAIL = "jordan@example.org"

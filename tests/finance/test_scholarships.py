@@ -893,9 +893,8 @@ def test_from_the_panel_the_others_in_the_order_are_placed_as_usual(client, cour
     assert ScholarshipWait.objects.get().attendee_first_name == "Alex"
 
 
-# --- bugs found, left for the lead ----------------------------------------------------------------
-# Strict xfail: each fails today for the reason given; once the code is fixed it passes, pytest
-# reports XPASS(strict) as a failure, and the mark comes off.
+# --- the patron's share and the fund's half never mix: late payments, staff refunds, cancellation
+# messages, the balance due, transfers (each was a bug once; each test now pins the fix) ---------------
 
 def net_paid(registration) -> Decimal:
     refunded = Refund.objects.filter(registration=registration).exclude(status=R.FAILED)
@@ -915,8 +914,15 @@ def test_a_late_payment_after_the_award_went_back_never_confirms_a_half_paid_sea
     payment_confirm(payment_intent_id=payment.reference, now=later)  # a seat was still free: confirmed late
 
     registration.refresh_from_db()
-    if registration.status == S.CONFIRMED:
-        assert net_paid(registration) == registration.price  # today: $12.50 of $25.00
+    # Not a half-paid confirmed seat: the seat stays lapsed, the late card payment goes back to
+    # the card in full, and the fund keeps the half it got back.
+    assert registration.status == S.EXPIRED
+    card = Payment.objects.get(pk=payment.pk)
+    assert card.status == Payment.Status.SUCCEEDED and card.amount == D("12.50")
+    (refund,) = Refund.objects.filter(payment=card)
+    assert refund.amount == D("12.50") and refund.status != R.FAILED
+    assert net_paid(registration) == ZERO
+    assert fund_balance() == D("12.50")
 
 
 def test_a_staff_refund_never_pays_the_funds_half_to_the_patron(course, now, desk_user):
@@ -925,7 +931,7 @@ def test_a_staff_refund_never_pays_the_funds_half_to_the_patron(course, now, des
     donate("12.50")
     registration = desk_register(buyer=buyer(), attendees=[seat(course)], provider=P.CASH, actor=desk_user,
                                  now=now).registrations[0]
-    assert refund_limits(registration).available == D("12.50")  # today: $25.00, the fund's half included
+    assert refund_limits(registration).available == D("12.50")  # the patron's half, never the fund's
     made = refund_create(registration=registration, amount=D("12.50"), reason="Goodwill", override_reason="Manager",
                          actor=desk_user, now=now)
     assert all(r.payment.provider != P.SCHOLARSHIP for r in made)
@@ -939,7 +945,7 @@ def test_the_cancellation_email_states_the_refund_the_patron_gets(course, now, d
     (refund,) = refunds_settle(registration_id=registration.pk, now=now)
     body = OutboxMessage.objects.get(template="registration_cancelled").body_text
     assert refund.amount == D("12.50")
-    assert "$12.50" in body and "$25.00" not in body  # today: "A refund of $25.00 will be issued…"
+    assert "$12.50" in body and "$25.00" not in body  # the patron's half, not the whole fee
 
 
 def test_the_course_cancelled_email_and_call_script_state_the_refund_the_patron_gets(course, now, desk_user):
@@ -963,7 +969,7 @@ def test_a_cancellation_after_the_cutoff_leaves_nothing_due(course, now, desk_us
     after = course.registration_closes_at + dt.timedelta(hours=1)
     registration_cancel(registration_id=result.registrations[0].pk, now=after, actor=desk_user, actor_label="desk")
     assert refunds_settle(registration_id=result.registrations[0].pk, now=after) == []  # no refund: past the cutoff
-    assert order_balance(result.order).due == ZERO  # today: $12.50 "due"
+    assert order_balance(result.order).due == ZERO  # not the fund's $12.50 "due"
 
 
 def test_a_transferred_scholarship_seat_cancelled_before_the_cutoff_returns_its_award(course, now, desk_user):

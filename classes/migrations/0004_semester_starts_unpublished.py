@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('classes', '0002_venue_map_image'),
+        ('classes', '0003_course_revision'),
     ]
 
     operations = [
