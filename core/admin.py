@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from . import user_admin  # noqa: F401  (users and roles: who may make a superuser or change a role)
 from .models import OutboxMessage, SiteOptions
 
 logger = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from classes import cutoff_words
 from classes.models import Course
 from classes.schedule import local
 from finance.models import Payment
@@ -106,6 +107,8 @@ def course_label(course: Course, *, now) -> str:
         parts.append("running")  # decided to run; before its cutoff it still takes registrations
     if course.is_past_cutoff(now):
         parts.append("registration closed")
+    elif course.last_day_to_register:
+        parts.append(cutoff_words.register_by(course))
     elif not course.semester.registration_is_open(now):
         parts.append("registration not open yet")
     return " · ".join(parts)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import dateformat, timezone
 from PIL import Image
 
+from classes import cutoff_words
 from classes.ics import course_calendar
 from core.models import OutboxMessage, SiteOptions
 from core.outbox import outbox_enqueue
@@ -87,7 +88,7 @@ def queue_waitlist_offer(registration: Registration) -> None:
     from .links import manage_token
 
     context = _base(registration.order) | _course_block(registration) | {
-        "claim_url": absolute(reverse("enrollment:offer-claim", args=[manage_token(registration.order.email),
+        "claim_url": absolute(reverse("enrollment:offer-claim-link", args=[manage_token(registration.order.email),
                                                                       registration.pk])),
         "expires_at": registration.expires_at,
     }
@@ -132,7 +133,7 @@ def queue_scholarship_offer(wait, registration: Registration) -> None:
     context = _scholarship_wait_base(wait) | {
         "registration": registration, "expires_at": registration.expires_at,
         "you_pay": registration.patron_price,
-        "pay_url": absolute(reverse("finance:pay", args=[registration.order.token])),
+        "pay_url": absolute(reverse("finance:pay-link", args=[registration.order.token])),
     }
     outbox_enqueue(to=wait.email, template="scholarship_offer", context=context,
                    dedupe_key=f"scholarship-offer:{wait.pk}")
@@ -144,12 +145,15 @@ def queue_offer_expired(registration: Registration) -> None:
                    dedupe_key=f"offer-expired:{registration.pk}")
 
 
-def queue_cancelled(registration: Registration, *, was: str) -> None:
-    from .selectors import refund_due
-
+def queue_cancelled(registration: Registration, *, was: str, refunds=None) -> None:
+    """"Registration cancelled" (or "you left the waitlist"). When a refund is due, finance
+    queues it once it has settled the refund, with ``refunds``: a ``finance.refund_words``
+    note saying how each part comes back (enrollment does not read payments, so it never says)."""
     context = _base(registration.order) | _course_block(registration) | {
         "was_waitlisted": was in (Registration.Status.WAITLISTED,),
-        "refund_due": refund_due(registration),
+        "refunds": refunds,
+        "settled": refunds is not None,
+        "refund_due": refunds.total if refunds else Decimal("0.00"),
     }
     outbox_enqueue(to=registration.order.email, template="registration_cancelled", context=context,
                    dedupe_key=f"cancelled:{registration.pk}")
@@ -185,9 +189,6 @@ MAP_DISPLAY_WIDTH = 560
 MAP_MAX_SIDE = 1200
 MAP_MAX_BYTES = 400_000
 
-REFUND_CARD, REFUND_LIBRARY, REFUND_NONE = "card", "library", "none"
-
-
 def _first_meeting(course):
     meetings = course.ordered_meetings()
     return meetings[0] if meetings else None
@@ -197,37 +198,6 @@ def _when(value) -> str:
     """A local date and time as staff say it: "Tuesday, March 5 at 6:30 PM"."""
     local = timezone.localtime(value)
     return f"{dateformat.format(local, 'l, F j')} at {dateformat.format(local, 'g:i A')}"
-
-
-def _day(value) -> str:
-    return dateformat.format(value, "l, F j")
-
-
-def _money(amount) -> str:
-    return f"${amount:,.2f}"
-
-
-def course_cancelled_refund(registration: Registration, *, refund_method: str | None = None) -> tuple:
-    """(amount, method) of the refund for a registration in a course the program cancelled.
-
-    The amount is the full price of a seat that was confirmed (``refund_due`` once the registration
-    and the course are cancelled; the same before, so the message can be written in the same
-    transaction either way). The method is how it comes back: ``"card"`` (to the card, for
-    online orders), ``"library"`` (cash and check at the desk: the library issues it) or
-    ``"none"`` (nothing was paid). Enrollment does not read payments (finance settles the refund);
-    an entry point that knows better may pass ``refund_method``.
-    """
-    from .selectors import refund_due
-
-    if registration.status == Registration.Status.CANCELLED:
-        amount = refund_due(registration)
-    else:
-        amount = registration.price if registration.confirmed_at else Decimal("0.00")
-    if not amount:
-        return Decimal("0.00"), REFUND_NONE
-    if refund_method is None:
-        refund_method = REFUND_CARD if registration.order.channel == Order.Channel.ONLINE else REFUND_LIBRARY
-    return amount, refund_method
 
 
 def _decision(course) -> CourseDecision | None:
@@ -245,20 +215,20 @@ def cancellation_cause(course) -> tuple[bool, str]:
     decision = _decision(course)
     if decision is None or decision.automatic:
         return True, ""
-    return decision.confirmed_count < decision.minimum, decision.reason
+    return False, decision.reason  # staff decided it, for the reason they gave: not "too few"
 
 
-def queue_course_cancelled(registration: Registration, *, refund_method: str | None = None) -> None:
-    """The class is cancelled because too few registered (or for the reason staff gave); the
-    refund: the full price back to the card, or issued by the library for cash and check."""
+def queue_course_cancelled(registration: Registration, *, refunds=None) -> None:
+    """The class is cancelled because too few registered (or for the reason staff gave), and the
+    refund: ``refunds`` is finance's note of how each part comes back (queued by finance once it
+    has settled them); None when nothing was paid."""
     if not registration.order.email:
         return
-    amount, method = course_cancelled_refund(registration, refund_method=refund_method)
     too_few, staff_reason = cancellation_cause(registration.course)
     context = _base(registration.order) | _course_block(registration) | {
         "first_meeting": _first_meeting(registration.course),
-        "refund_amount": amount,
-        "refund_method": method,
+        "refunds": refunds,
+        "refund_amount": refunds.total if refunds else Decimal("0.00"),
         "too_few": too_few,
         "staff_reason": staff_reason,
         "catalog_url": absolute("/"),
@@ -409,9 +379,10 @@ def queue_instructor_nudge(course, needed: int) -> None:
 
 # --- the staff call list ---------------------------------------------------------------------------
 
-def call_script(registration: Registration, topic: str, *, needed: int | None = None) -> str:
+def call_script(registration: Registration, topic: str, *, needed: int | None = None, refunds=None) -> str:
     """What staff say on the phone to a registrant without e-mail (``CallListEntry.script``):
-    the cancellation with the refund amount and method, the reminder with the first meeting's
+    the cancellation with how the refund comes back (``refunds``, finance's note; None: nothing
+    was paid), the reminder with the first meeting's
     local date, time and place, or the nudge with the number still needed (``needed``; counted
     now when not given)."""
     course = registration.course
@@ -422,7 +393,6 @@ def call_script(registration: Registration, topic: str, *, needed: int | None = 
     hello = f"Hello, this is {site.library_name} calling for {buyer} about {about} in “{course.title}”."
     topic = CallListEntry.Topic(topic)
     if topic == CallListEntry.Topic.CANCELLATION:
-        amount, method = course_cancelled_refund(registration)
         too_few, staff_reason = cancellation_cause(course)
         parts = [hello, "We are sorry: the class is cancelled" + (" because too few people registered" if too_few else "")
                  + (f" (it was to start {_when(first.starts_at)})." if first else ".")]
@@ -430,15 +400,7 @@ def call_script(registration: Registration, topic: str, *, needed: int | None = 
             parts.append(f"The reason: {staff_reason.rstrip('.')}.")
         # The call list is read by the front desk, who never learn who had a scholarship: no seat's
         # refund names an amount (a half-price one would stand out); the e-mail to the patron does.
-        said = "of everything they paid"
-        if method == REFUND_CARD:
-            parts.append(f"They get a full refund {said} back on the card they paid with; "
-                         "it usually shows within 5 to 10 business days.")
-        elif method == REFUND_LIBRARY:
-            parts.append(f"They get a full refund {said}; they paid by cash or check, so the library "
-                         "issues the refund — tell them how and when they will get it.")
-        else:
-            parts.append("Nothing was paid, so there is nothing to refund.")
+        parts.append(refunds.call_text if refunds else "Nothing was paid, so there is nothing to refund.")
         parts.append("Invite them to look at our other classes.")
         return " ".join(parts)
     if topic == CallListEntry.Topic.REMINDER:
@@ -460,9 +422,9 @@ def call_script(registration: Registration, topic: str, *, needed: int | None = 
     if needed is None:
         confirmed = Registration.objects.filter(course=course, status=Registration.Status.CONFIRMED).count()
         needed = max(course.minimum - confirmed, 0)
-    closes = course.last_day_to_register
+    last = cutoff_words.last_day(course)
     parts = [hello, f"The class needs {needed} more {'person' if needed == 1 else 'people'} to register"
-             + (f" by the end of {_day(closes)}" if closes else "") + " or it will be cancelled.",
+             + (f" by {last}" if last else "") + " or it will be cancelled.",
              "If they know someone who would enjoy it, ask them to pass it on: register online or at the library.",
              "If it does not run, they get a full refund."]
     return " ".join(parts)

@@ -18,6 +18,7 @@ from core.money import ZERO, round_cents
 from enrollment.models import Order, Registration
 
 from .models import Payment, Refund
+from .refund_words import RefundNote, RefundPart, note_of_refunds
 
 S = Registration.Status
 
@@ -154,3 +155,40 @@ def registrations_to_settle(*, cancelled_since: dt.datetime) -> list[int]:
         .exclude(refunds__dedupe_key__startswith="cancel:")
         .order_by("pk").values_list("pk", flat=True).distinct()
     )
+
+
+def refund_allocation(registration: Registration, owed: Decimal) -> list[tuple[Payment, Decimal]]:
+    """Which payments a refund of ``owed`` for ``registration`` comes from, and how much of each:
+    card payments first, each up to its share not yet refunded; never the Pass the Buck
+    scholarship (its half goes back to the fund, not to the patron). ``refunds_settle`` makes
+    these refunds; the cancel page describes them before they exist."""
+    rows: list[tuple[Payment, Decimal]] = []
+    for payment, share in registration_payments(registration):
+        if owed <= 0:
+            break
+        if payment.provider == Payment.Provider.SCHOLARSHIP:
+            continue
+        amount = min(owed, share - registration_refunded(registration, payment_id=payment.pk))
+        if amount > 0:
+            rows.append((payment, amount))
+            owed -= amount
+    return rows
+
+
+def refund_plan(registration: Registration, *, due: Decimal):
+    """How a refund of what policy owes (``due``, the patron's own share) would come back if the
+    registration were cancelled now: a ``finance.refund_words.RefundNote``, before any refund
+    exists (the self-service cancel page)."""
+    owed = min(due, registration_paid(registration) - registration_refunded(registration))
+    return RefundNote(parts=tuple(RefundPart(provider=p.provider, amount=a)
+                                  for p, a in refund_allocation(registration, owed)))
+
+
+def registration_refund_note(registration: Registration, *, cause: str = ""):
+    """The patron's refunds of a registration (to issue or done; of one ``cause``, the dedupe
+    key's prefix, when given) as a ``finance.refund_words.RefundNote``."""
+    qs = (Refund.objects.filter(registration=registration)
+          .exclude(status=Refund.Status.FAILED).select_related("payment").order_by("pk"))
+    if cause:
+        qs = qs.filter(dedupe_key__startswith=f"{cause}:")
+    return note_of_refunds(qs)

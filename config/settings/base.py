@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "finance",
 ]
 
+#: No page's address goes to another site in a Referer header (links to maps and Stripe).
+SECURE_REFERRER_POLICY = "same-origin"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -21,7 +21,7 @@ from core.locking import locked_atomic
 
 from .. import messages
 from ..models import TRANSITIONS, EnrollmentOptions, Order, Registration, RegistrationEvent
-from ..selectors import seats_taken_q
+from ..selectors import refund_due, seats_taken_q
 from .errors import (
     AgeOutOfRange,
     AlreadyRegistered,
@@ -430,8 +430,9 @@ def registration_cancel(
     """Cancel a registration (or leave the waitlist) and offer the freed seat to the waitlist.
 
     The refund owed follows from the registration's state (see ``enrollment.selectors.refund_due``);
-    the caller settles it with ``finance`` right after. Cancelling twice changes nothing.
-    Locks: the course row, then the registration.
+    the caller settles it with ``finance`` right after, and finance then tells the patron how the
+    refund comes back; without a refund due the message is queued here. Cancelling twice changes
+    nothing. Locks: the course row, then the registration.
     """
     now = now or timezone.now()
     with locked_atomic():
@@ -449,7 +450,8 @@ def registration_cancel(
         _transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=actor_label,
                     reason=reason or ("left the waitlist" if was == S.WAITLISTED else "cancelled"),
                     fields=("cancelled_at",))
-        messages.queue_cancelled(registration, was=was)
+        if refund_due(registration) <= 0:  # else finance tells them, with how the refund comes back
+            messages.queue_cancelled(registration, was=was)
         if was in (S.HELD, S.CONFIRMED, S.OFFERED):
             waitlist_offer_next(course_id=course_id, now=now)
     return registration

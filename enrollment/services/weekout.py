@@ -15,6 +15,8 @@ paid registrations are cancelled here; ``refund_due`` then owes their full price
 point (the ``week_out`` command, the Celery task, the staff action) settles each id in
 ``decision.settle_ids`` with ``finance.services.refunds_settle`` right after the commit. Finance's
 periodic ``refunds_sweep`` settles any the entry point missed (it crashed, Stripe was down).
+A registrant owed a refund is told by finance when it settles it (``cancellation_tell`` with
+finance's note of how each refund comes back): enrollment cannot know the method.
 """
 
 import datetime as dt
@@ -54,6 +56,12 @@ class DecisionNotDue(EnrollmentError):
     """The week-out run decides a course only once its cutoff has passed (staff may force it)."""
 
 
+class DecisionTooLate(EnrollmentError):
+    """The week-out run reached a course below its minimum only after its first meeting began
+    (the run was down, or the data was loaded late): a class that may have met is not cancelled
+    behind anyone's back — staff decide it (``force``)."""
+
+
 @dataclass
 class DecisionLine:
     """One course of a week-out run: what was (or, in a dry run, would be) decided."""
@@ -77,12 +85,17 @@ class DecisionLine:
     #: A class decided earlier to run (staff, before its cutoff) whose cutoff work was done now
     #: (or, in a dry run, would be): it is not decided again.
     closed: bool = False
+    #: Not decided: below its minimum, and its first meeting has begun (``DecisionTooLate``).
+    late: bool = False
 
     @property
     def runs(self) -> bool:
         return self.outcome == Outcome.RUNNING
 
     def text(self) -> str:
+        if self.late:
+            return (f"LATE {self.course} — confirmed {self.confirmed} / minimum {self.minimum}, and its first "
+                    "meeting has begun: not cancelled automatically; decide it on the week-out page")
         if self.error:
             return f"FAILED {self.course} — {self.error}"
         if self.dry_run and self.closed:
@@ -103,14 +116,15 @@ def _actor_label(actor) -> str:
     return actor.get_username() if actor is not None else "week-out run"
 
 
-def _call(registration: Registration, topic: str, *, script: str = "", needed: int | None = None) -> None:
+def _call(registration: Registration, topic: str, *, script: str = "", needed: int | None = None,
+          refunds=None) -> None:
     """Put a registrant without e-mail on the staff call list, once per topic; the script is
     ``enrollment.messages.call_script``'s unless a case it does not cover gives its own."""
     if registration.order.email:
         return
     if CallListEntry.objects.filter(registration=registration, topic=topic).exists():
         return
-    script = script or messages.call_script(registration, topic, needed=needed)
+    script = script or messages.call_script(registration, topic, needed=needed, refunds=refunds)
     CallListEntry.objects.get_or_create(registration=registration, topic=topic, defaults={"script": script})
 
 
@@ -119,20 +133,15 @@ def _hello(registration: Registration) -> str:
             f"about {registration.attendee_name}'s registration in “{registration.course.title}”.")
 
 
-def _staff_cancel_script(registration: Registration, *, was: str, reason: str) -> str:
+def _staff_cancel_script(registration: Registration, *, was: str, reason: str, refunds=None) -> str:
     """The call script of a class staff cancelled (``call_script`` says "too few registered")."""
     course = registration.course
     start = course.first_start
     when = f" (it was to start {local(start):%A, %B %-d at %-I:%M %p})" if start else ""
     text = f"{_hello(registration)} We are sorry: the class is cancelled{when}. Reason: {reason}. "
-    due = refund_due(registration)
     # Read by the front desk: no seat's refund names an amount (a half-price one would stand out).
-    said = "of everything they paid"
-    if due > 0 and registration.order.channel == "online":
-        text += f"They get a full refund {said} back on the card they paid with (5 to 10 business days)."
-    elif due > 0:
-        text += (f"They get a full refund {said}; they paid by cash or check, so the library issues the "
-                 "refund — tell them how and when they will get it.")
+    if refunds:
+        text += refunds.call_text
     elif was == S.WAITLISTED:
         text += "They were on its waitlist: nothing was charged."
     else:
@@ -140,7 +149,19 @@ def _staff_cancel_script(registration: Registration, *, was: str, reason: str) -
     return text
 
 
-def _close_cancelled(course: Course, *, now, actor, label: str, why: str, staff_reason: str) -> list[int]:
+def cancellation_tell(registration: Registration, *, refunds=None, was: str = "") -> None:
+    """Tell a registrant of a cancelled course: the e-mail, or the call list without one, with
+    the staff's reason when staff cancelled it. ``refunds``: how each refund comes back, a
+    ``finance.refund_words`` note. A registration with a refund due is told by finance once it
+    has settled the refund (``finance.services.refunds_settle``): only finance knows the money.
+    Once each (the outbox's dedupe key; one call-list entry per topic)."""
+    messages.queue_course_cancelled(registration, refunds=refunds)
+    _too_few, staff_reason = messages.cancellation_cause(registration.course)
+    script = _staff_cancel_script(registration, was=was, reason=staff_reason, refunds=refunds) if staff_reason else ""
+    _call(registration, T.CANCELLATION, script=script, refunds=refunds)
+
+
+def _close_cancelled(course: Course, *, now, actor, label: str, why: str) -> list[int]:
     """Under the course lock: cancel every active registration, tell each (or call them) and
     the instructor. Returns the ids of those whose refund finance settles."""
     settle: list[int] = []
@@ -152,25 +173,28 @@ def _close_cancelled(course: Course, *, now, actor, label: str, why: str, staff_
         registration.cancelled_at = now
         seats._transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label, reason=why,
                           fields=("cancelled_at",))
-        messages.queue_course_cancelled(registration)
-        _call(registration, T.CANCELLATION,
-              script=_staff_cancel_script(registration, was=was, reason=staff_reason) if staff_reason else "")
         if refund_due(registration) > 0:
-            settle.append(registration.pk)
+            settle.append(registration.pk)  # finance settles it and tells them how it comes back
+        else:
+            cancellation_tell(registration, was=was)
     messages.queue_instructor_cancelled(course)
     return settle
 
 
 def _close_running(course: Course, *, now, actor, label: str) -> None:
     """Under the course lock: remind every confirmed registrant (or call them), close the holds,
-    offers and waitlist (telling those offered or waiting), and send the instructor the roster."""
+    offers and waitlist (telling those offered or waiting), and send the instructor the roster.
+    A course decided after its first meeting began gets no reminder and no roster: they would be
+    about a meeting in the past ("starts Friday, November 20" on December 3)."""
+    started = course.first_start is not None and course.first_start <= now
     qs = Registration.objects.filter(course_id=course.pk, status__in=Registration.ACTIVE).select_related("order")
     qs = qs.order_by("pk")
     for registration in qs.select_for_update(of=("self",)) if seats.LOCKING else qs:
         registration.course = course
         if registration.status == S.CONFIRMED:
-            messages.queue_reminder(registration)
-            _call(registration, T.REMINDER)
+            if not started:
+                messages.queue_reminder(registration)
+                _call(registration, T.REMINDER)
         elif registration.status in (S.HELD, S.OFFERED):
             was = registration.status
             seats._transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=label, reason=CLOSED_RUNS)
@@ -185,7 +209,8 @@ def _close_running(course: Course, *, now, actor, label: str) -> None:
                 f"{_hello(registration)} Registration has closed and the class is full, so "
                 f"{registration.attendee_name}'s place on its waitlist is cancelled (the class itself runs). "
                 "Nothing was charged. Invite them to look at our other classes."))
-    messages.queue_instructor_roster(course)
+    if not started:
+        messages.queue_instructor_roster(course)
 
 
 def course_decide(
@@ -194,7 +219,9 @@ def course_decide(
     """Decide an open course: it runs (confirmed registrations ≥ its minimum, or staff force
     ``"run"``) or it is cancelled (fewer, or staff force ``"cancel"``). Returns the decision.
 
-    Without ``force`` the course's cutoff must have passed (``DecisionNotDue`` otherwise); with it
+    Without ``force`` the course's cutoff must have passed (``DecisionNotDue`` otherwise), and a
+    course below its minimum whose first meeting has begun is left to staff (``DecisionTooLate``);
+    a course decided to run after its first meeting began sends no reminder or roster. With ``force``
     (staff, any time while the course is open) a ``reason`` is required, and both are recorded.
     A course already decided returns its decision and nothing changes (``decision.created`` is
     False) — but for one staff decided to run before its cutoff: registration stays open (the
@@ -238,6 +265,9 @@ def course_decide(
             raise DecisionNotDue(f"Registration for “{course.title}” has not closed yet.")
         confirmed = Registration.objects.filter(course_id=course_id, status=S.CONFIRMED).count()
         runs = force == "run" or (force is None and confirmed >= course.minimum)
+        if force is None and not runs and course.first_start is not None and course.first_start <= now:
+            raise DecisionTooLate(f"“{course.title}” is below its minimum and its first meeting has begun: "
+                                  "decide it by hand.")
         try:
             with transaction.atomic():
                 decision = CourseDecision.objects.create(
@@ -257,8 +287,7 @@ def course_decide(
             _close_running(course, now=now, actor=actor, label=label)
         else:
             why = f"class cancelled: {reason}" if force else BELOW_MINIMUM
-            settle = _close_cancelled(course, now=now, actor=actor, label=label, why=why[:300],
-                                      staff_reason=reason if force else "")
+            settle = _close_cancelled(course, now=now, actor=actor, label=label, why=why[:300])
         if not runs or course.is_past_cutoff(now):
             decision.completed_at = now
             decision.save(update_fields=["completed_at"])
@@ -309,7 +338,7 @@ def courses_due(*, now: dt.datetime) -> list[Course]:
     return [course for course in qs if course.is_past_cutoff(now)]
 
 
-def _preview(courses: list[Course]) -> list[DecisionLine]:
+def _preview(courses: list[Course], *, now) -> list[DecisionLine]:
     """What deciding ``courses`` now would do (reads only)."""
     refunds: dict[int, list[tuple[int, Decimal]]] = {}
     rows = Registration.objects.filter(course__in=courses, status=S.CONFIRMED, price__gt=0).order_by("pk")
@@ -322,7 +351,9 @@ def _preview(courses: list[Course]) -> list[DecisionLine]:
         line = DecisionLine(course_id=course.pk, course=str(course), confirmed=course.confirmed_count,
                             minimum=course.minimum, outcome=Outcome.RUNNING if runs else Outcome.CANCELLED, dry_run=True,
                             closed=closes)
-        if not runs:
+        if not runs and course.first_meeting_start <= now:
+            line.late = True  # left to staff (``DecisionTooLate``)
+        elif not runs:
             line.settle_ids = [pk for pk, _ in refunds.get(course.pk, [])]
             line.refund_count = len(line.settle_ids)
             line.refund_total = sum((price for _, price in refunds.get(course.pk, [])), Decimal("0.00"))
@@ -340,13 +371,17 @@ def week_out_run(*, now: dt.datetime | None = None, dry_run: bool = False) -> li
     now = now or timezone.now()
     courses = courses_due(now=now)
     if dry_run:
-        return _preview(courses)
+        return _preview(courses, now=now)
     lines = []
     for course in courses:
         line = DecisionLine(course_id=course.pk, course=str(course), confirmed=course.confirmed_count,
                             minimum=course.minimum)
         try:
             decision = course_decide(course_id=course.pk, now=now)
+        except DecisionTooLate:
+            line.late = True
+            lines.append(line)
+            continue
         except Exception as exc:  # one course must not stop the others; the next run retries it
             log.exception("week-out: course %s could not be decided", course.pk)
             line.error = f"{type(exc).__name__}: {exc}"

@@ -11,9 +11,12 @@ from django.urls import NoReverseMatch, reverse
 
 from core.models import SiteOptions
 from core.outbox import outbox_enqueue
+from enrollment.messages import queue_cancelled
 from enrollment.models import Order, Registration
+from enrollment.services.weekout import cancellation_tell
 
 from ..models import Payment, Refund
+from ..refund_words import CARD, TIMING, RefundNote, RefundPart, part_of_refund
 
 
 def _absolute(path: str) -> str:
@@ -46,7 +49,9 @@ def queue_seat_lost(payment: Payment, lost: list[Registration], amounts: dict[in
     """A payment arrived after the hold ran out and the class had filled: the money is on its way back."""
     order = payment.order
     items = [{"registration": r, "course": r.course, "amount": amounts.get(r.pk, Decimal("0.00"))} for r in lost]
-    context = _base(order) | {"items": items, "total": sum((i["amount"] for i in items), Decimal("0.00"))}
+    total = sum((i["amount"] for i in items), Decimal("0.00"))
+    context = _base(order) | {"items": items, "total": total,
+                              "refund": RefundPart(provider=payment.provider, amount=total, done=True)}
     outbox_enqueue(to=order.email, template="seat_lost_refunded", context=context,
                    dedupe_key=f"seat-lost:{payment.pk}")
 
@@ -61,8 +66,21 @@ def queue_refund_issued(refund: Refund) -> None:
         "amount": refund.amount,
         "provider": payment.provider,
         "by_card": payment.provider == Payment.Provider.CARD,
+        "part": part_of_refund(refund),
+        "timing": TIMING[CARD] if payment.provider == Payment.Provider.CARD else "",
         "registration": registration,
         "course": registration.course if registration else None,
     }
     outbox_enqueue(to=order.email, template="refund_issued", context=context,
                    dedupe_key=f"refund-issued:{refund.pk}")
+
+
+def queue_cancellation(registration: Registration, refunds: RefundNote) -> None:
+    """Tell the patron their registration is cancelled and how each refund comes back
+    (``refunds``: what ``refunds_settle`` made for the cancellation, their own share only): the
+    class-cancelled message (or the call list) when the program cancelled the class, else the
+    registration-cancelled one. Enrollment leaves these to finance whenever a refund is due."""
+    if registration.course.status == registration.course.Status.CANCELLED:
+        cancellation_tell(registration, refunds=refunds)
+    else:
+        queue_cancelled(registration, was=Registration.Status.CONFIRMED, refunds=refunds)

@@ -130,6 +130,11 @@ def refunds_settle(*, registration_id: int, reason: str = "", actor=None, now: d
     refunds once. A Pass the Buck award goes back to the fund first (``fund_award_return``),
     whatever the policy owes the patron; the scholarship payment is never refunded to the patron.
 
+    The patron is told here, when policy owes a refund (enrollment leaves that message to us):
+    ``notices.queue_cancellation`` with the note of how each refund comes back
+    (``finance.refund_words``) — the class-cancelled e-mail or call-list entry, or the
+    registration-cancelled e-mail; once (their dedupe keys).
+
     Locks: the registration row (so concurrent settlements of it queue and re-read).
     """
     now = now or timezone.now()
@@ -146,31 +151,24 @@ def refunds_settle(*, registration_id: int, reason: str = "", actor=None, now: d
             fund_award_return(registration=registration, by=actor, now=now)
         except FundNotReturnable:
             pass
+        due = refund_due(registration)
         owed = min(
-            refund_due(registration) - selectors.registration_refunded(registration, cause="cancel"),
+            due - selectors.registration_refunded(registration, cause="cancel"),
             selectors.registration_paid(registration) - selectors.registration_refunded(registration),
         )
-        if owed <= 0:
-            return []
         text = reason or "Cancelled before the week-out cutoff: full refund."
-        for payment, share in selectors.registration_payments(registration):
-            if owed <= 0:
-                break
-            if payment.provider == Payment.Provider.SCHOLARSHIP:
-                continue  # returned to the fund above, never paid out to the patron
-            available = share - selectors.registration_refunded(registration, payment_id=payment.pk)
-            amount = min(owed, available)
-            if amount <= 0:
-                continue
+        for payment, amount in selectors.refund_allocation(registration, owed) if owed > 0 else []:
             key = f"cancel:{registration.pk}" if not created else f"cancel:{registration.pk}:{payment.pk}"
             refund = refund_create_once(payment=payment, registration=registration, amount=amount, key=key,
                                         reason=text, actor=actor)
             if refund is None:
                 continue
             created.append(refund)
-            owed -= amount
             if payment.provider == Payment.Provider.CARD:
                 transaction.on_commit(partial(refund_issue, refund_id=refund.pk), robust=True)
+        if due > 0:
+            # Enrollment left the patron's message to us: we know how the money comes back.
+            notices.queue_cancellation(registration, selectors.registration_refund_note(registration, cause="cancel"))
         log.info("registration %s settled: %s refunds", registration.pk, len(created))
     return list(Refund.objects.filter(pk__in=[r.pk for r in created]).select_related("payment").order_by("pk"))
 

@@ -202,7 +202,7 @@ def test_home_sorts_by_first_meeting_and_shows_card_details(client):
     assert "6:30 p.m." in body
     assert "Free" in body and "$25.00" in body
     assert "Full" in body
-    assert f"Registration closes {short(timezone.localtime(sooner.registration_closes_at).date())}" in body
+    assert f"Register by {short(sooner.last_day_to_register)}" in body  # the last day, inclusive
 
 
 def test_course_without_meetings_is_listed_last_with_dates_to_be_announced(client):
@@ -385,8 +385,8 @@ def test_course_page_shows_everything_a_patron_needs(client):
     assert "9 seats left" in body  # 12 − 2 confirmed − 1 live hold
     assert "Needs 3 more to run" in body  # minimum 5 − 2 confirmed
     closes = first_day - dt.timedelta(days=7)
-    assert f"Registration closes {short(closes)}" in body
-    assert f"register by {short(closes - dt.timedelta(days=1))}" in body
+    assert f"Register by {short(closes - dt.timedelta(days=1))}" in body  # the last day, inclusive
+    assert short(closes) not in body  # the closing day itself is not a patron's date
     assert "Registration closed" not in body
     assert venue.full_address in body
     assert f'href="{html.escape(venue.map_url)}"' in body
@@ -422,7 +422,7 @@ def test_past_cutoff_says_registration_closed(client):
     course = course_with_meetings(first=local_dt(today() + dt.timedelta(days=3), 18, 30))
     body = client.get(course.get_absolute_url()).content.decode()
     assert "Registration closed" in body
-    assert "Registration closes" not in body
+    assert "Register by" not in body
     assert "seats left" not in body
 
 

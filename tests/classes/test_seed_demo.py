@@ -96,7 +96,7 @@ def test_running_on_a_later_day_moves_the_semester_and_keeps_counts(seeded):
 
 def test_summary_prints_counts_not_people(seeded):
     out = seeded["output"]
-    assert "courses: 58" in out
+    assert "courses: 59" in out
     assert "confirmed registrations:" in out
     for first in demo_data.ATTENDEE_FIRST_NAMES:
         assert first not in out
@@ -181,17 +181,27 @@ def test_cutoff_spread(courses):
 
 
 def test_statuses_follow_the_calendar(courses):
-    """Courses already held are history (completed); every other course is open — those past
-    their cutoff wait for the week-out run, which decides them (next test)."""
+    """Courses already held are history (completed); courses under way were decided at their
+    cutoff (running, or cancelled and refunded); every other course is open — those past their
+    cutoff wait for the week-out run, which decides them (next test)."""
+    from enrollment.models import CourseDecision
+
     now = timezone.now()
+    under_way = 0
     for course in courses:
         meetings = course.ordered_meetings()
         if course.status == Course.Status.DRAFT:
             assert not course.is_past_cutoff(now)
         elif meetings[-1].ends_at <= now:
             assert course.status == Course.Status.COMPLETED
+        elif meetings[0].starts_at <= now:
+            under_way += 1
+            decision = CourseDecision.objects.get(course=course)
+            runs = decision.confirmed_count >= course.minimum
+            assert course.status == decision.outcome == (Course.Status.RUNNING if runs else Course.Status.CANCELLED)
         else:
             assert course.status == Course.Status.OPEN
+    assert under_way >= 2
     assert sum(1 for c in courses if c.status == Course.Status.OPEN and c.is_past_cutoff(now)) >= 3
 
 
@@ -203,9 +213,10 @@ def test_the_week_out_run_decides_the_demo_and_a_second_seed_keeps_its_decisions
 
     now = timezone.now()
     due = [c for c in courses if c.status == Course.Status.OPEN and c.is_past_cutoff(now)]
+    history = set(CourseDecision.objects.values_list("course_id", flat=True))  # under way when seeded
     lines = week_out_run(now=now)
     assert len(lines) == len(due)
-    decided = {d.course_id: d.outcome for d in CourseDecision.objects.all()}
+    decided = {d.course_id: d.outcome for d in CourseDecision.objects.exclude(course_id__in=history)}
     assert set(decided) == {c.pk for c in due}
     assert "cancelled" in decided.values() and "running" in decided.values()
     assert CallListEntry.objects.exists()  # demo patrons without e-mail
@@ -296,3 +307,47 @@ def test_the_demo_fund_holds_its_gifts_once(seeded):
     assert fund_balance() == Decimal("175.00")
     assert Donation.objects.filter(reference__startswith="demo-").count() == 3
     assert FundEntry.objects.filter(kind=FundEntry.Kind.DONATION).count() == 3
+
+
+def test_the_demo_seen_on_the_day_it_is_loaded_sends_nothing_about_the_past(courses):
+    """What ``make run`` does after seeding (the week-out command, then the nudges): every message
+    is about a class still to come — no reminder, roster, nudge or cancellation of a class whose
+    first meeting is already past ("starts Friday, November 20" mailed on December 3)."""
+    from io import StringIO
+
+    from core.models import OutboxMessage
+    from enrollment.models import CallListEntry
+    from enrollment.services.weekout import nudges_send
+
+    now = timezone.now()
+    call_command("week_out", stdout=StringIO())
+    nudges_send(now=now)
+    started = {c.pk for c in courses if c.first_start is not None and c.first_start <= now}
+    assert started  # the demo has classes under way
+    sent = OutboxMessage.objects.filter(template__in=["reminder", "nudge", "course_cancelled", "instructor_roster",
+                                                      "instructor_cancelled", "instructor_nudge"])
+    assert sent.exists()
+    for message in sent:
+        course = next(c for c in courses if c.title in message.subject or c.title in message.body_text)
+        assert course.pk not in started, (message.template, course.title)
+    assert not CallListEntry.objects.filter(registration__course_id__in=started).exists()
+    assert "LATE" not in " ".join(OutboxMessage.objects.values_list("subject", flat=True))
+
+
+def test_online_orders_are_paid_by_card_and_desk_orders_in_cash_or_by_check(seeded):
+    from enrollment.models import Order
+    from finance.models import Payment, Refund
+
+    payments = Payment.objects.select_related("order")
+    online = payments.filter(order__channel=Order.Channel.ONLINE)
+    desk = payments.filter(order__channel=Order.Channel.DESK)
+    assert online.exists() and desk.exists()
+    assert set(online.values_list("provider", flat=True)) == {Payment.Provider.CARD}
+    assert set(desk.values_list("provider", flat=True)) == {Payment.Provider.CASH, Payment.Provider.CHECK}
+    # A class cancelled before the demo began: its seats were refunded then, the way they were paid.
+    cancelled = Registration.objects.filter(status=Registration.Status.CANCELLED, course__status=Course.Status.CANCELLED,
+                                            price__gt=0)
+    assert cancelled.exists()
+    for registration in cancelled:
+        refund = Refund.objects.get(dedupe_key=f"cancel:{registration.pk}")
+        assert refund.status == Refund.Status.DONE and refund.amount == registration.price

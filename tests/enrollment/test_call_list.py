@@ -4,6 +4,7 @@ them, and a query count that does not grow with the number of courses."""
 
 import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from core.roles import FINANCE, FRONT_DESK, roles_sync
 from enrollment.messages import call_script
 from enrollment.models import CallListEntry, CourseDecision, Order, Registration
 from enrollment.weekout_views import call_mark
+from finance.refund_words import RefundNote, RefundPart
 from tests.factories import (
     CallListEntryFactory,
     CourseDecisionFactory,
@@ -97,10 +99,11 @@ def calls(course, cancelled):
                         confirmed_at=timezone.now() - dt.timedelta(days=20), cancelled_at=timezone.now()),
     }
     entries = {}
+    cash = RefundNote(parts=(RefundPart(provider="cash", amount=Decimal("45.00")),))  # finance's, for Gus
     for key, registration in people.items():
         topic = Topic.CANCELLATION if registration.course_id == cancelled.pk else Topic.REMINDER
         entries[key] = CallListEntry.objects.create(registration=registration, topic=topic,
-                                                    script=call_script(registration, topic))
+                                                    script=call_script(registration, topic, refunds=cash))
     return entries
 
 
@@ -274,7 +277,8 @@ def test_upcoming_cutoffs_show_the_cutoff_and_confirmed_against_the_minimum(fron
     assert html.index("Knife Skills") < html.index("Pie Crust")  # soonest cutoff first
     knife = re.search(r"<tr[^>]*>\s*<th[^>]*>.*?Knife Skills.*?</tr>", html, re.S).group(0)
     closes = short.registration_closes_at
-    assert timezone.localtime(closes).strftime("%b %-d, %Y") in knife
+    last = timezone.localtime(closes).date() - dt.timedelta(days=1)  # the last day to register, inclusive
+    assert f"Register by {last:%a, %b} {last.day}" in knife
     assert "2 / 5" in knife and "(3 short)" in knife
     nudge_day = timezone.localtime(closes).date() - dt.timedelta(days=3)  # EnrollmentOptions.nudge_days
     assert nudge_day.strftime("%b %-d") in knife

@@ -22,6 +22,7 @@ from core.models import OutboxMessage
 from core.outbox import _build_email, outbox_deliver_one
 from enrollment import messages
 from enrollment.models import CallListEntry, Order, Registration
+from finance.refund_words import TIMING, RefundNote, RefundPart
 from tests.enrollment.mail_checks import both, only_message, parts, site  # noqa: F401  (site: autouse fixture)
 from tests.factories import (
     CourseDecisionFactory,
@@ -213,31 +214,29 @@ def cancel(registration: Registration) -> Registration:
     return registration
 
 
+def note(*parts) -> RefundNote:
+    """Finance's note of how a refund comes back (what ``refunds_settle`` passes on)."""
+    return RefundNote(parts=tuple(RefundPart(provider=p, amount=Decimal(a)) for p, a in parts))
+
+
 def test_cancellation_says_why_and_refunds_the_full_price_to_the_card(registration):
-    messages.queue_course_cancelled(cancel(registration))
+    messages.queue_course_cancelled(cancel(registration), refunds=note(("card", "45.00")))
     message = only_message("course_cancelled")
     assert message.subject == "Class cancelled: Bread & Butter's Basics — full refund"
     text, html = parts(message)
     both(text, html, "is cancelled because too few people registered (it needed at least 4 to run)")
     both(text, html, "Tuesday, March 5, 2030 at 6:30 PM CST")
     both(text, html, "Sam Whitfield")
-    assert "the full price, $45.00, goes back to the card you paid with" in text
-    assert "<strong>$45.00</strong>, goes back to the card you paid with" in html
+    both(text, html, "$45.00 goes back to the card you paid with. " + TIMING["card"])
 
 
 def test_cancellation_of_a_cash_or_check_registration_is_refunded_by_the_library(course):
     order = OrderFactory(email="desk@example.org", channel=Order.Channel.DESK)
     registration = cancel(RegistrationFactory(course=course, order=order))
-    messages.queue_course_cancelled(registration)
+    messages.queue_course_cancelled(registration, refunds=note(("check", "45.00")))
     text, html = parts(only_message("course_cancelled"))
-    both(text, html, "You paid by cash or check, so the library will issue the refund")
-    assert "$45.00" in text and "card" not in text
-
-
-def test_cancellation_written_before_the_seat_is_cancelled_states_the_same_refund(registration):
-    assert messages.course_cancelled_refund(registration) == (Decimal("45.00"), "card")
-    assert messages.course_cancelled_refund(cancel(registration)) == (Decimal("45.00"), "card")
-    assert messages.course_cancelled_refund(registration, refund_method="library") == (Decimal("45.00"), "library")
+    both(text, html, "$45.00 you paid by check is paid back by the library. " + TIMING["library"])
+    assert "card" not in text
 
 
 def test_cancellation_of_a_free_class_refunds_nothing(course):
@@ -263,9 +262,27 @@ def test_a_class_staff_cancelled_gives_their_reason_not_too_few(registration, co
         text, html = parts(message)
         assert "too few" not in (text + html + message.subject).lower(), template
         both(text, html, "The reason: The kitchen flooded")
-    script = messages.call_script(registration, Topic.CANCELLATION)
+    script = messages.call_script(registration, Topic.CANCELLATION, refunds=note(("card", "45.00")))
     assert "too few" not in script and "The reason: The kitchen flooded." in script
     assert "full refund of everything they paid" in script and "$" not in script
+
+
+def test_a_class_staff_cancelled_early_under_its_minimum_gives_their_reason_not_too_few(course, django_user_model):
+    """Staff cancelled a class before its cutoff, while it was (as most are then) under its
+    minimum, for a reason of their own: the instructor is told that reason, not "too few"."""
+    from enrollment.services.weekout import course_decide
+
+    RegistrationFactory(course=course)  # 1 confirmed of the 4 needed
+    course.status = Course.Status.OPEN
+    course.save()
+    course_decide(course_id=course.pk, force="cancel", reason="The instructor broke her wrist",
+                  actor=django_user_model.objects.create_user("coordinator"), now=timezone.now())
+    message = only_message("instructor_cancelled")
+    text, html = parts(message)
+    assert message.subject == "Class cancelled: Bread & Butter's Basics"
+    assert "too few" not in (text + html).lower()
+    both(text, html, "The reason: The instructor broke her wrist")
+    assert "It had 1 registered" not in text
 
 
 # --- the nudge -------------------------------------------------------------------------------------
@@ -277,7 +294,7 @@ def test_nudge_asks_for_help_with_the_number_needed_and_a_link_to_share(registra
     assert message.subject == "Help Bread & Butter's Basics run — 3 more needed"
     text, html = parts(message)
     both(text, html, "Help this class run")
-    assert "3 more need to register by the end of Monday, February 25" in text
+    assert "3 more need to register by Mon, Feb 25." in text
     url = messages.absolute(course.get_absolute_url())
     assert url in text and f'href="{url}"' in html
     assert "refund you in full" in text
@@ -364,13 +381,13 @@ def test_each_message_is_queued_once(registration, course):
 # --- what staff say on the phone -----------------------------------------------------------------
 
 def test_call_script_for_a_cancellation_states_the_refund(registration):
-    script = messages.call_script(cancel(registration), Topic.CANCELLATION)
+    script = messages.call_script(cancel(registration), Topic.CANCELLATION, refunds=note(("card", "45.00")))
     assert "Salina Public Library" in script and "Dana Whitfield" in script and "Sam Whitfield" in script
     assert "cancelled because too few people registered" in script
     assert "full refund of everything they paid back on the card" in script
 
     desk = cancel(RegistrationFactory(course=registration.course, order=OrderFactory(email="", channel="desk")))
-    script = messages.call_script(desk, "cancellation")
+    script = messages.call_script(desk, "cancellation", refunds=note(("cash", "45.00")))
     assert "full refund of everything they paid" in script and "cash or check" in script and "card" not in script
 
 
@@ -386,7 +403,7 @@ def test_call_script_for_a_reminder_gives_the_first_meeting_and_the_place(regist
 
 def test_call_script_for_a_nudge_gives_the_number_needed(registration, course):
     script = messages.call_script(registration, Topic.NUDGE, needed=3)
-    assert "needs 3 more people to register by the end of Monday, February 25" in script
+    assert "needs 3 more people to register by Mon, Feb 25 or it will be cancelled" in script
     # counted now when not given: minimum 4, one confirmed
     assert "needs 3 more people" in messages.call_script(registration, Topic.NUDGE)
     RegistrationFactory.create_batch(2, course=course)

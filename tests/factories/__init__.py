@@ -307,3 +307,12 @@ def role_client(django_user_model, role: str | None, username: str, **fields):
     client.force_login(user)
     client.user = user
     return client
+
+
+def open_order(client, order) -> None:
+    """Follow ``order``'s link (its token) as an e-mail or checkout sends the patron: the browser
+    gets a grant in its session and a redirect to a URL without the token (``enrollment.access``)."""
+    from django.urls import reverse
+
+    response = client.get(reverse("enrollment:order-confirmation-link", args=[order.token]))
+    assert response.status_code == 302 and str(order.token) not in response["Location"], response

@@ -15,7 +15,7 @@ from enrollment.models import Registration
 from enrollment.services import registration_cancel
 from finance import services
 from finance.models import Payment, Refund, StripeEvent
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, open_order
 from tests.localstripe_server import CARD_3DS, CARD_DECLINED, CARD_OK
 
 from .conftest import place, require_postgres
@@ -238,6 +238,9 @@ def test_paid_after_the_hold_ran_out_and_the_class_filled_is_refunded(
     assert [(r["id"], r["amount"]) for r in stripe_refunds] == [(refund.reference, 2500)]
     lost_mail = OutboxMessage.objects.get(template="seat_lost_refunded")
     assert lost_mail.to == "patron@example.org" and "$25.00" in lost_mail.body_text
+    from finance.refund_words import TIMING  # how it comes back, with the one timing sentence
+
+    assert f"We have refunded $25.00 to the card you paid with. {TIMING['card']}" in lost_mail.body_text
     assert confirmations(held.order) == 0
     assert not OutboxMessage.objects.filter(template="refund_issued").exists()  # one e-mail says it all
     # Told again (the webhook, the return): nothing more is refunded or sent.
@@ -345,7 +348,8 @@ def test_the_sweep_settles_a_cancellation_nobody_settled(client, browser, held, 
 def test_local_confirm_refuses_an_intent_of_another_order(client, browser, course):
     mine, theirs = place(course), place(course, email="other@example.org")
     _, their_payment, _ = open_pay_page(client, theirs.order)
-    response = client.post(reverse("finance:pay-local-confirm", args=[mine.order.token]),
+    open_order(client, mine.order)  # this browser may open both orders: the intent still must be the order's
+    response = client.post(reverse("finance:pay-local-confirm", args=[mine.order.pk]),
                            {"payment_intent": their_payment.reference, "payment_method": browser.card()})
     assert response.status_code == 404
     assert browser.server.intent(their_payment.reference)["status"] == "requires_payment_method"

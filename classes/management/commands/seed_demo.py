@@ -27,9 +27,9 @@ from classes.models import Category, Course, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
 from core.money import round_cents
-from enrollment.models import Order, ReferralSource, Registration
+from enrollment.models import CourseDecision, Order, ReferralSource, Registration
 from enrollment.services.seats import attendee_key
-from finance.models import Donation, Payment
+from finance.models import Donation, Payment, Refund
 from finance.pricing import course_budget
 from finance.services.fund import fund_donation_record
 from instructors.models import Instructor
@@ -197,12 +197,29 @@ def _course_status(spec, course: Course, meetings: list[Meeting], confirmed: int
         return Course.Status.DRAFT
     if meetings[-1].ends_at <= now:
         return Course.Status.COMPLETED  # held before the demo began: history
-    decision = getattr(course, "decision", None) if course.pk else None
+    decision = CourseDecision.objects.filter(course=course).first() if course.pk else None
     if decision is not None:
         return decision.outcome  # decided by an earlier week-out run: keep it
+    if meetings[0].starts_at <= now:
+        # Under way when the demo begins: decided a week before its first meeting, as in a real
+        # semester (history: nobody is sent a reminder or a cancellation about the past).
+        return Course.Status.RUNNING if confirmed >= course.minimum else Course.Status.CANCELLED
     # Open, and past its cutoff or not: past-cutoff courses wait for the week-out run, which
     # `make run` starts right after loading (so the demo shows decisions, the call list, mail).
     return Course.Status.OPEN
+
+
+def _seed_history_decision(course: Course, confirmed: int, now: dt.datetime) -> None:
+    """The week-out decision of a course already under way when the demo begins (made at its
+    cutoff), so the week-out run leaves it alone and the staff pages show how it was decided."""
+    if course.status not in (Course.Status.RUNNING, Course.Status.CANCELLED) or hasattr(course, "decision"):
+        return
+    at = min(course.registration_closes_at, now)
+    CourseDecision.objects.get_or_create(course=course, defaults={
+        "outcome": course.status, "decided_at": at, "completed_at": at, "confirmed_count": confirmed,
+        "minimum": course.minimum, "automatic": True,
+        "reason": f"week-out run: {confirmed} confirmed, minimum {course.minimum}",
+    })
 
 
 def _attendees(index: int, count: int) -> list[tuple[str, str]]:
@@ -256,8 +273,10 @@ def _seed_registrations(course: Course, index: int, count: int, status: str) -> 
 
 
 def _create_paid_orders(course: Course, registrations: list[Registration], *, now) -> None:
-    """Each demo attendee registered themself in their own order, paid at the desk or by card
-    (every fifth has no e-mail address: those patrons go on the staff call list)."""
+    """Each demo attendee registered themself in their own order: online with an e-mail address,
+    paid by card; or at the desk (every fifth, without an e-mail address: those patrons go on the
+    staff call list), paid in cash or by check. A seat of a class cancelled before the demo began
+    was refunded then, the way it was paid."""
     sources = list(ReferralSource.objects.filter(active=True))
     for n, reg in enumerate(registrations):
         first, last = reg.attendee_first_name, reg.attendee_last_name
@@ -272,20 +291,32 @@ def _create_paid_orders(course: Course, registrations: list[Registration], *, no
         reg.price = course.fee
         reg.confirmed_at = now
         if reg.status == Registration.Status.CANCELLED:
-            reg.cancelled_at = now
+            reg.cancelled_at = min(course.registration_closes_at or now, now)
     Registration.objects.bulk_create(registrations)
     for n, reg in enumerate(registrations):
         if reg.price > 0:
-            # Demo money is cash and checks taken at the desk: a demo card payment would need a real
-            # PaymentIntent in Stripe (or localstripe) to be refundable.
-            provider = Payment.Provider.CHECK if n % 3 else Payment.Provider.CASH
+            if reg.order.channel == Order.Channel.ONLINE:
+                # Paid online by card. Its PaymentIntent id is the demo's own: localstripe (which
+                # starts afresh with `make run`) does not know it, so a card refund of a seeded
+                # order waits in the refunds list with Stripe's error (a real order's goes through).
+                provider, reference = Payment.Provider.CARD, f"pi_demo_{reg.order.pk:06d}"
+            else:
+                provider = Payment.Provider.CHECK if n % 3 else Payment.Provider.CASH
+                reference = f"{1000 + reg.order.pk}" if provider == Payment.Provider.CHECK else ""
             payment = Payment.objects.create(
                 order=reg.order, provider=provider, amount=reg.price, status=Payment.Status.SUCCEEDED,
-                reference=f"{1000 + reg.order.pk}" if provider == Payment.Provider.CHECK else "",
+                reference=reference,
                 payer=f"{reg.order.first_name} {reg.order.last_name}" if provider == Payment.Provider.CHECK else "",
                 succeeded_at=now,
             )
             payment.registrations.add(reg)
+            if reg.status == Registration.Status.CANCELLED:  # its class was cancelled before the demo began
+                Refund.objects.create(
+                    payment=payment, registration=reg, amount=reg.price, status=Refund.Status.DONE,
+                    reason="Class cancelled at the week-out cutoff (below its minimum): full refund.",
+                    reference=f"re_demo_{reg.pk:06d}" if provider == Payment.Provider.CARD else f"R{2000 + reg.pk}",
+                    dedupe_key=f"cancel:{reg.pk}", done_at=reg.cancelled_at,
+                )
 
 
 def seed_courses(semester, categories, venues, instructors, *, today, now, options, specs=None,
@@ -334,6 +365,7 @@ def seed_courses(semester, categories, venues, instructors, *, today, now, optio
             Registration.Status.CANCELLED if course.status == Course.Status.CANCELLED else Registration.Status.CONFIRMED
         )
         _seed_registrations(course, index, count, registration_status)
+        _seed_history_decision(course, count, now)
         courses.append(course)
     return courses
 
