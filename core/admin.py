@@ -1,4 +1,4 @@
-"""The back office of core: the site options (exactly one row, edited in place) and the
+"""The back office of core: the site options (exactly one row, edited in place: ``OneRowAdmin``) and the
 outbox (every e-mail, its state and last error, with "Retry now")."""
 
 import logging
@@ -16,17 +16,17 @@ from .models import OutboxMessage, SiteOptions
 logger = logging.getLogger(__name__)
 
 
-@admin.register(SiteOptions)
-class SiteOptionsAdmin(admin.ModelAdmin):
-    fieldsets = (
-        ("The library", {"fields": ("library_name", "program_name", "street_address", "city_state_zip", "phone",
-                                    "email")}),
-        ("Rates used in course budgets", {"fields": ("staff_hourly_rate", "default_instructor_rate")}),
-        ("Donations", {"fields": ("nonprofit_statement",)}),
-    )
+class OneRowAdmin(admin.ModelAdmin):
+    """The admin of a one-row options model (``current()`` makes the row on first use).
+
+    Never "Add": the row always exists by the time anyone could add one, since ``current()``
+    makes it on first use, perhaps while the very page offering "Add" is rendered (the
+    dashboard, the site's context). So the model list shows "Change", its link goes straight to
+    the row (made now if need be), and the row is never deleted.
+    """
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not SiteOptions.objects.exists()
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -35,9 +35,20 @@ class SiteOptionsAdmin(admin.ModelAdmin):
         """There is one row: go straight to it (making it on first use) — for staff who may see it."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        options = SiteOptions.current()
-        return HttpResponseRedirect(reverse("admin:core_siteoptions_change", args=[options.pk],
+        row = self.model.current()
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk],
                                             current_app=self.admin_site.name))
+
+
+@admin.register(SiteOptions)
+class SiteOptionsAdmin(OneRowAdmin):
+    fieldsets = (
+        ("The library", {"fields": ("library_name", "program_name", "street_address", "city_state_zip", "phone",
+                                    "email")}),
+        ("Rates used in course budgets", {"fields": ("staff_hourly_rate", "default_instructor_rate")}),
+        ("Donations", {"fields": ("nonprofit_statement",)}),
+    )
 
 
 # --- The outbox: every e-mail the program sends, its state and its last error ----------------

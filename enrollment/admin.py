@@ -9,11 +9,9 @@ changes, and its payments and refunds with who and when.
 """
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 
+from core.admin import OneRowAdmin
 from finance.templatetags.money_privacy import SCHOLARSHIP, may_see_scholarships
 
 from .models import (
@@ -50,25 +48,11 @@ class PatronPriceMixin:
 
 
 @admin.register(EnrollmentOptions)
-class EnrollmentOptionsAdmin(admin.ModelAdmin):
+class EnrollmentOptionsAdmin(OneRowAdmin):
     """One row of options (hold minutes, offer hours, nudge days, link days, scholarships per
     attendee per semester), edited in place."""
 
     fields = ("hold_minutes", "offer_hours", "nudge_days", "link_days", "scholarship_limit")
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not EnrollmentOptions.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        """There is one row: go straight to it (making it on first use) — for staff who may see it."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        options = EnrollmentOptions.current()
-        return HttpResponseRedirect(reverse("admin:enrollment_enrollmentoptions_change", args=[options.pk],
-                                            current_app=self.admin_site.name))
 
 
 @admin.register(ReferralSource)

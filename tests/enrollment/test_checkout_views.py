@@ -150,7 +150,8 @@ def test_a_full_class_offers_the_waitlist_instead(client):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"status": "cancelled"}, {"status": "running"},
+    # A running class takes registrations until its cutoff (tests/enrollment/test_run_early.py): after it.
+    [{"status": "cancelled"}, {"status": "running", "first": timezone.now() + dt.timedelta(days=3)},
      {"first": timezone.now() + dt.timedelta(days=3)},
      {"semester__registration_opens_at": timezone.now() + dt.timedelta(days=2)}],
     ids=["cancelled", "running", "past-the-cutoff", "not-yet-open"],

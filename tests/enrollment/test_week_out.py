@@ -321,11 +321,17 @@ def test_staff_run_a_course_below_its_minimum_before_the_cutoff_with_a_reason(dj
     assert (decision.automatic, decision.decided_by, decision.reason) == (False, staff,
                                                                           "The instructor will teach a small group.")
     assert (decision.confirmed_count, decision.minimum, decision.decided_at) == (1, 4, now)
+    # Registration stays open until the cutoff (issue 10): nothing closes or is sent yet.
+    assert keys(to=patron.order.email) == set()
+    assert Registration.objects.get(pk=waiting.pk).status == S.WAITLISTED
+    # At the cutoff the week-out run does the cutoff's work without deciding it again
+    # (tests/enrollment/test_run_early.py has the rest).
+    [line] = week_out_run(now=after_cutoff(course))
+    assert (line.decided, line.closed) == (False, True)
     assert keys(to=patron.order.email) == {f"reminder:{patron.pk}"}
-    event = Registration.objects.get(pk=waiting.pk).events.get()
-    assert (event.actor, event.actor_label, event.to_status) == (staff, "coordinator", S.CANCELLED)
-    # The week-out run later leaves it alone.
-    assert week_out_run(now=after_cutoff(course)) == []
+    event = Registration.objects.get(pk=waiting.pk).events.order_by("pk").last()
+    assert (event.actor, event.actor_label, event.to_status) == (None, "week-out run", S.CANCELLED)
+    assert week_out_run(now=after_cutoff(course, minutes=15)) == []
 
 
 @pytest.mark.django_db

@@ -44,6 +44,7 @@ class SemesterFactory(factory.django.DjangoModelFactory):
     ends_on = factory.LazyAttribute(lambda o: o.starts_on + dt.timedelta(days=120))
     registration_opens_at = factory.LazyAttribute(lambda o: local_dt(o.starts_on - dt.timedelta(days=30), 9))
     cutoff_days = 7
+    is_published = True  # a new semester starts unpublished; the tests' semesters are in the catalog
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
