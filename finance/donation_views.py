@@ -83,6 +83,7 @@ class GiftView(View):
 
 
 @private
+@method_decorator(gateway.stripe_page, name="dispatch")
 class GiftPayView(View):
     """The card step: the gift, and the same card field as the class payment page."""
 

@@ -56,6 +56,42 @@ def stripe_js_url() -> str:
     return f"{base}/js.stripe.com/v3/" if base else STRIPE_JS_URL
 
 
+# The origins Stripe.js needs, as Stripe's integration security guide lists them for the Card
+# Element with 3-D Secure: the script and its frames from js.stripe.com, its API calls to
+# api.stripe.com, the 3-D Secure frames from hooks.stripe.com.
+STRIPE_CSP = {
+    "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+}
+STRIPE_PAYMENT_FRAMES = ["self", "https://js.stripe.com", "https://*.js.stripe.com"]
+
+
+def stripe_csp(response):
+    """Let a payment page's response load Stripe.js: Stripe's origins, or with localstripe (demo,
+    tests) the local fake's origin instead — its Stripe.js, its API and its 3-D Secure step."""
+    from core.headers import permissions_policy_allow
+
+    base = settings.STRIPE_API_BASE.rstrip("/")
+    if base:
+        origin = urllib.parse.urlsplit(base)._replace(path="", query="", fragment="").geturl()
+        update = {"script-src": [origin], "connect-src": [origin], "frame-src": [origin]}
+        frames = ["self", origin]
+    else:
+        update, frames = STRIPE_CSP, STRIPE_PAYMENT_FRAMES
+    response._csp_update = update  # added to the site's script-src, connect-src and frame-src ('self')
+    permissions_policy_allow(response, "payment", frames)
+    return response
+
+
+def stripe_page(view):
+    """View decorator of the card payment pages: their responses may load Stripe.js (``stripe_csp``)."""
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return stripe_csp(view(request, *args, **kwargs))
+    return wrapped
+
+
 @functools.lru_cache(maxsize=4)
 def _client(api_key: str, api_base: str) -> stripe.StripeClient:
     options = {}

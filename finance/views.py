@@ -73,6 +73,7 @@ def _busy(request, status=503):
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(gateway.stripe_page, name="dispatch")
 class PayView(View):
     """The payment page: what is being paid for, the time left on the hold, and the card form."""
 
