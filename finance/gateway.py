@@ -11,10 +11,14 @@ error codes only, never names or e-mail addresses.
 """
 
 import functools
+import json
 import logging
+import re
+import time
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
@@ -204,15 +208,80 @@ def refund_find(*, payment_intent: str, dedupe_key: str):
 
 # --- Webhooks --------------------------------------------------------------------------------------
 
-def event_construct(payload: bytes, sig_header: str | None):
-    """Verify a webhook's signature on the raw body (``STRIPE_WEBHOOK_SECRET``, 300 s tolerance)."""
+WEBHOOK_TOLERANCE_SECONDS = 300  # a signature this much older or newer than our clock is refused
+ID_MAX_LENGTH = 120  # StripeEvent.event_id and Payment.reference
+_EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_]+$")
+_INTENT_ID = re.compile(r"^pi_[A-Za-z0-9_]+$")
+
+
+class WebhookMalformed(WebhookInvalid):
+    """A correctly signed webhook whose body is not an event we can read (says what, never echoes it)."""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    object_type: str  # data.object.object: "payment_intent", …
+    object_id: str  # data.object.id; for a PaymentIntent event a well-formed pi_… id
+
+
+def _signed_at(sig_header: str) -> int | None:
+    for item in sig_header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _event(body) -> WebhookEvent:
+    if not isinstance(body, dict):
+        raise WebhookMalformed("body is not a JSON object")
+    event_id, kind, data = body.get("id"), body.get("type"), body.get("data")
+    if not isinstance(event_id, str) or len(event_id) > ID_MAX_LENGTH or not _EVENT_ID.match(event_id):
+        raise WebhookMalformed("event id missing, not a string, too long or not evt_…")
+    if not isinstance(kind, str) or not kind or len(kind) > 80:
+        raise WebhookMalformed("event type missing or not a short string")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise WebhookMalformed("event without data.object")
+    object_id = obj.get("id")
+    if not isinstance(object_id, str) or len(object_id) > ID_MAX_LENGTH:
+        raise WebhookMalformed("data.object.id missing, not a string or too long")
+    object_type = obj.get("object") if isinstance(obj.get("object"), str) else ""
+    if kind.startswith("payment_intent.") and not _INTENT_ID.match(object_id):
+        raise WebhookMalformed("PaymentIntent event whose intent id is not pi_…")
+    return WebhookEvent(id=event_id, type=kind, object_type=object_type[:40], object_id=object_id)
+
+
+def event_construct(payload: bytes, sig_header: str | None, *, now: float | None = None) -> WebhookEvent:
+    """Verify a webhook's signature on the raw body (``STRIPE_WEBHOOK_SECRET``), refuse a signature
+    more than ``WEBHOOK_TOLERANCE_SECONDS`` away from our clock either way (Stripe's library only
+    refuses old ones), then read the event: ``WebhookInvalid`` for a bad signature,
+    ``WebhookMalformed`` for a signed body that is not a readable event."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret or not sig_header:
         raise WebhookInvalid("no signature or no webhook secret")
     try:
-        return stripe.Webhook.construct_event(payload, sig_header, secret)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise WebhookInvalid(str(exc)) from exc
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookMalformed("body is not UTF-8") from exc
+    try:
+        stripe.WebhookSignature.verify_header(text, sig_header, secret, WEBHOOK_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookInvalid("signature did not verify or is too old") from exc
+    signed_at = _signed_at(sig_header)
+    now = time.time() if now is None else now
+    if signed_at is None or abs(now - signed_at) > WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookInvalid("signature timestamp outside the tolerance")
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise WebhookMalformed("body is not JSON") from exc
+    return _event(body)
 
 
 _registered: set[tuple[str, str, str]] = set()
