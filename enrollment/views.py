@@ -22,7 +22,7 @@ from classes.models import Course
 from core.locking import Busy
 from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
 
-from . import selectors
+from . import link_throttle, selectors
 from .cart import Cart, catalog_courses_by_id
 from .forms import CheckoutForm, CourseChoiceForm, LinkRequestForm, form_error_summary
 from .links import email_from_token
@@ -344,10 +344,12 @@ class ManageLinkRequestView(View):
 
     def post(self, request):
         form = LinkRequestForm(request.POST)
+        if not link_throttle.client_allowed(request):  # one client, many asks: wait (whatever the address)
+            return render(request, self.template_name, {"form": form, "throttled": True}, status=429)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "errors": form_error_summary(form)})
         email = form.cleaned_data["email"]
-        if selectors.registrations_for_email(email).exists():
+        if link_throttle.address_allowed(email) and selectors.registrations_for_email(email).exists():
             with transaction.atomic():
                 queue_manage_link(email)
         messages.success(request, LINK_SENT)
