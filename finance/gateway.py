@@ -114,17 +114,38 @@ def client() -> stripe.StripeClient:
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
 
 
+_KEYS = re.compile(r"\b(sk|rk|pk|whsec)_[A-Za-z0-9_*]+")
+
+
+def staff_detail(exc: stripe.StripeError, what: str = "") -> str:
+    """What Stripe really said, for staff (the refund's ``last_error``): the error's kind, HTTP status,
+    code and message, with anything that looks like a key blanked. Patrons never see it."""
+    message = str(getattr(exc, "user_message", None) or getattr(exc, "_message", None) or "").strip()
+    parts = [type(exc).__name__]
+    if exc.http_status:
+        parts.append(f"HTTP {exc.http_status}")
+    if exc.code:
+        parts.append(str(exc.code))
+    text = (f"{what}: " if what else "") + ", ".join(parts) + (f": {message}" if message else "")
+    return _KEYS.sub(r"\1_[hidden]", text)[:300]
+
+
 @contextmanager
 def _calls(what: str):
+    """Stripe's exceptions as ours: the patron's wording in ``message``, Stripe's own in ``detail``."""
     try:
         yield
     except stripe.CardError as exc:
         log.info("stripe %s: card error code=%s request=%s", what, exc.code, exc.request_id)
-        raise CardDeclined() from exc
+        error = CardDeclined()
+        error.detail = staff_detail(exc, what)
+        raise error from exc
     except stripe.StripeError as exc:
         log.warning("stripe %s failed: %s status=%s code=%s request=%s", what, type(exc).__name__,
                     exc.http_status, exc.code, exc.request_id)
-        raise GatewayUnavailable() from exc
+        error = GatewayUnavailable()
+        error.detail = staff_detail(exc, what)
+        raise error from exc
 
 
 def last_error(intent) -> tuple[str, str]:
@@ -151,7 +172,9 @@ def intent_retrieve(intent_id: str):
             return client().v1.payment_intents.retrieve(intent_id)
     except GatewayUnavailable as exc:
         if getattr(exc.__cause__, "http_status", None) == 404:
-            raise IntentMissing() from exc.__cause__
+            missing = IntentMissing()
+            missing.detail = exc.detail
+            raise missing from exc.__cause__
         raise
 
 

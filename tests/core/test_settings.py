@@ -64,3 +64,15 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 def test_program_time_zone_and_money_defaults():
     assert settings.TIME_ZONE == "America/Chicago"
     assert settings.USE_TZ is True
+
+
+def test_gunicorn_listens_only_where_the_proxy_can_reach_it():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "FORWARDED_ALLOW_IPS"))}
+    code = ("import runpy; c = runpy.run_path('config/gunicorn.conf.py'); "
+            "print(c['bind'], c['forwarded_allow_ips'])")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.split() == ["127.0.0.1:8000", "127.0.0.1"], result.stderr
+    readme = (ROOT / "README.md").read_text()
+    assert "0.0.0.0" not in readme.replace("Never bind `0.0.0.0`", "")
+    assert "gunicorn -c config/gunicorn.conf.py config.wsgi" in readme
