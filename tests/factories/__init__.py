@@ -306,3 +306,41 @@ def role_client(django_user_model, role: str | None, username: str, **fields):
     client.force_login(user)
     client.user = user
     return client
+
+
+# --- django-axes (staff login attempts; rows made by axes itself) --------------------------------
+
+class AccessAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessAttempt"
+
+    username = factory.Sequence(lambda n: f"clerk{n}")
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
+    get_data = ""
+    post_data = "username=clerk"
+    failures_since_start = 5
+
+
+class AccessLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessLog"
+
+    username = "clerk"
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
+
+
+class AccessFailureLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessFailureLog"
+
+    username = "clerk"
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
