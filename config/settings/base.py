@@ -148,7 +148,7 @@ CONTENT_SECURITY_POLICY = {
 # the payment pages only.
 PERMISSIONS_POLICY = {
     "camera": [], "microphone": [], "geolocation": [], "payment": [], "usb": [], "serial": [],
-    "bluetooth": [], "hid": [], "magnetometer": [], "gyroscope": [], "accelerometer": [],
+    "hid": [], "magnetometer": [], "gyroscope": [], "accelerometer": [],
     "display-capture": [], "browsing-topics": [],
 }
 
