@@ -43,10 +43,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "core.outage.DatabaseOutageMiddleware",  # first: a database outage anywhere below → the 503 page
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "core.headers.PermissionsPolicyMiddleware",  # Permissions-Policy (PERMISSIONS_POLICY below)
+    # Above everything that touches the database: an outage anywhere below → the 503 page (with the headers above).
+    "core.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.outage.SessionMiddleware",  # Django's, but a session save that fails in an outage → 503, not 400
     "django.middleware.common.CommonMiddleware",
