@@ -23,7 +23,7 @@ from core.locking import Busy
 from finance.selectors import refund_plan, registration_refund_note
 from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
 
-from . import selectors
+from . import link_throttle, selectors
 from .access import manage_email, order_grant, order_opened
 from .cart import Cart, catalog_courses_by_id
 from .checkout_total import checkout_total
@@ -373,10 +373,12 @@ class ManageLinkRequestView(View):
 
     def post(self, request):
         form = LinkRequestForm(request.POST)
+        if not link_throttle.client_allowed(request):  # one client, many asks: wait (whatever the address)
+            return render(request, self.template_name, {"form": form, "throttled": True}, status=429)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "errors": form_error_summary(form)})
         email = form.cleaned_data["email"]
-        if selectors.registrations_for_email(email).exists():
+        if link_throttle.address_allowed(email) and selectors.registrations_for_email(email).exists():
             with transaction.atomic():
                 queue_manage_link(email)
         messages.success(request, LINK_SENT)

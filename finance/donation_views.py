@@ -133,6 +133,7 @@ class GiftThanksLinkView(GiftLinkView):
 
 
 @private
+@method_decorator(gateway.stripe_page, name="dispatch")
 class GiftPayView(_GiftPage):
     """The card step: the gift, and the same card field as the class payment page."""
 

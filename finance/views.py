@@ -89,6 +89,7 @@ def _busy(request, status=503):
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(gateway.stripe_page, name="dispatch")
 class PayView(_OrderPage):
     """The payment page: what is being paid for, the time left on the hold, and the card form."""
 
@@ -227,23 +228,28 @@ class StripeWebhookView(View):
     def post(self, request):
         try:
             event = gateway.event_construct(request.body, request.headers.get("Stripe-Signature"))
-        except gateway.WebhookInvalid:
-            log.warning("stripe webhook rejected: signature did not verify")
+        except gateway.WebhookMalformed as exc:  # signed by Stripe's secret, but not an event we can read
+            log.warning("stripe webhook rejected: malformed event (%s)", exc)
+            return HttpResponseBadRequest("malformed event")
+        except gateway.WebhookInvalid as exc:
+            log.warning("stripe webhook rejected: %s", exc)
             return HttpResponseBadRequest("invalid signature")
         try:
             with transaction.atomic(), lock_timeout():
                 try:
                     with transaction.atomic():
-                        StripeEvent.objects.create(event_id=event.id, type=event.type[:80])
+                        StripeEvent.objects.create(event_id=event.id, type=event.type)
                 except IntegrityError:
                     log.info("stripe event %s: repeat, ignored", event.id)
                     return HttpResponse(status=200)
                 if event.type in self.HANDLED:
-                    intent_id = event.data.object.id
+                    intent_id = event.object_id
                     try:
                         log.info("stripe event %s (%s): %s", event.id, event.type, _intent_confirm(intent_id))
                     except PaymentNotFound:  # nor a gift's (DonationNotFound)
                         log.info("stripe event %s: intent %s is not ours", event.id, intent_id)
+                    except gateway.IntentMissing:  # ours, but Stripe says "no such intent": retrying won't help
+                        log.warning("stripe event %s: intent %s unknown to Stripe, acknowledged", event.id, intent_id)
                     except AmountMismatch:
                         log.error("stripe event %s: amount mismatch on %s", event.id, intent_id)
         except (Busy, GatewayUnavailable) as exc:

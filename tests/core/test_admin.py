@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import factory
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import RequestFactory
@@ -15,8 +16,10 @@ from enrollment.models import CallListEntry, CourseDecision, EnrollmentOptions, 
 from finance.models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
 
 # Models whose rows are only ever made by services (or are a single options row): no add page.
+# django-axes' login attempts and logs are made by axes itself.
 NO_ADD_BY_DESIGN = (SiteOptions, EnrollmentOptions, Registration, Order, OutboxMessage, Payment, Refund, StripeEvent,
-                    CourseDecision, CallListEntry, Fund, FundEntry, Donation, ScholarshipWait)
+                    CourseDecision, CallListEntry, Fund, FundEntry, Donation, ScholarshipWait,
+                    AccessAttempt, AccessLog, AccessFailureLog)
 
 pytestmark = pytest.mark.django_db
 

@@ -55,6 +55,9 @@ from enrollment.models import (
 from enrollment.services import registration_cancel
 from finance.models import Donation, FundEntry, Payment, Refund
 from tests.factories import (
+    AccessAttemptFactory,
+    AccessFailureLogFactory,
+    AccessLogFactory,
     CallListEntryFactory,
     CourseDecisionFactory,
     DonationFactory,
@@ -222,6 +225,10 @@ ADMIN_MODELS: dict[str, tuple[str, str, str, str, str]] = {
     "finance.fundentry":            ("CF",      "",  "CF",   "CF",    ""),  # never edited or deleted
     "finance.donation":             ("CF",      "",  "CF",   "CF",    ""),  # read-only; taken on money:donation-create
     "enrollment.scholarshipwait":   ("CF",      "",  "CF",   "CF",    ""),  # read-only; never the front desk
+    # staff login lockouts (django-axes): the coordinator sees them and clears one by deleting it
+    "axes.accessattempt":           ("C",       "",  "C",    "C",     "C"),
+    "axes.accesslog":               ("C",       "",  "C",    "C",     ""),
+    "axes.accessfailurelog":        ("C",       "",  "C",    "C",     ""),
 }
 
 #: The object whose change/history/delete pages are opened, per model.
@@ -248,6 +255,9 @@ ADMIN_OBJECT: dict[str, Callable[[World], object]] = {
     "finance.fundentry": lambda w: w.fund_entry,
     "finance.donation": lambda w: w.donation,
     "enrollment.scholarshipwait": lambda w: w.scholarship_wait,
+    "axes.accessattempt": lambda w: AccessAttemptFactory(),
+    "axes.accesslog": lambda w: AccessLogFactory(),
+    "axes.accessfailurelog": lambda w: AccessFailureLogFactory(),
 }
 
 #: Pages whose "allowed" answer is a redirect: the one-row options go straight to their row.
@@ -295,6 +305,7 @@ OTHER_PAGES: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("admin:app_list#classes", lambda w: "/staff/classes/",                           codes(200, 200, 200)),
     ("admin:app_list#enrollment", lambda w: "/staff/enrollment/",                     codes(200, 200, 200)),
     ("admin:app_list#finance", lambda w: "/staff/finance/",                           codes(200, 404, 200)),
+    ("admin:app_list#axes", lambda w: "/staff/axes/",                                 codes(200, 404, 404)),
     ("admin:auth_user_password_change",
      lambda w: reverse("admin:auth_user_password_change", args=[w.clerk.pk]),         codes(200, 403, 403)),
     ("admin:password_change", lambda w: reverse("admin:password_change"),             codes(200, 200, 200)),

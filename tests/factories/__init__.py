@@ -316,3 +316,41 @@ def open_order(client, order) -> None:
 
     response = client.get(reverse("enrollment:order-confirmation-link", args=[order.token]))
     assert response.status_code == 302 and str(order.token) not in response["Location"], response
+
+
+# --- django-axes (staff login attempts; rows made by axes itself) --------------------------------
+
+class AccessAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessAttempt"
+
+    username = factory.Sequence(lambda n: f"clerk{n}")
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
+    get_data = ""
+    post_data = "username=clerk"
+    failures_since_start = 5
+
+
+class AccessLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessLog"
+
+    username = "clerk"
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
+
+
+class AccessFailureLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessFailureLog"
+
+    username = "clerk"
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
