@@ -40,7 +40,7 @@ lint: install
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-only-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz \
-	  ALLOWED_HOSTS=classes.library.example SITE_URL=https://classes.library.example \
+	  ALLOWED_HOSTS=classes.library.example SITE_URL=https://classes.library.example REDIS_URL=redis://127.0.0.1:6379/0 \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean-demo:

@@ -84,8 +84,8 @@ class VenueAdmin(admin.ModelAdmin):
         thumbnail = _map_thumbnail(venue)
         if thumbnail is None:
             return "The map file cannot be read as an image: please upload it again."
-        return format_html('<img src="data:image/png;base64,{}" alt="Map of {}" style="max-width:300px;height:auto;'
-                           'border:1px solid var(--hairline-color, #ccc);">', thumbnail, venue.name)
+        return format_html('<img src="data:image/png;base64,{}" alt="Map of {}" class="map-preview">',
+                           thumbnail, venue.name)
 
 
 def _map_thumbnail(venue: Venue, width: int = 300) -> str | None:

@@ -4,8 +4,8 @@ from collections.abc import Iterable
 
 from django import forms
 
-from .models import Category, Course, Venue
-from .selectors import TIME_OF_DAY, WEEKDAYS, CatalogFilters
+from .models import Category, Course, Semester, Venue
+from .selectors import ALL_SEMESTERS, TIME_OF_DAY, WEEKDAYS, CatalogFilters
 
 
 class CatalogFilterForm(forms.Form):
@@ -23,6 +23,7 @@ class CatalogFilterForm(forms.Form):
         strip=True,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title, topic or instructor"}),
     )
+    semester = forms.ChoiceField(label="Semester", required=False)
     category = forms.ChoiceField(label="Category", required=False)
     audience = forms.ChoiceField(
         label="Who it’s for", required=False, choices=[("", "Everyone"), *Course.Audience.choices]
@@ -44,10 +45,16 @@ class CatalogFilterForm(forms.Form):
         *,
         categories: Iterable[Category] = (),
         venues: Iterable[Venue] = (),
+        semesters: Iterable[Semester] = (),
         with_category: bool = True,
         **kwargs,
     ):
         super().__init__(data, **kwargs)
+        semesters = list(semesters)
+        if len(semesters) > 1:
+            self.fields["semester"].choices = [(ALL_SEMESTERS, "All semesters")] + [(s.slug, s.name) for s in semesters]
+        else:
+            del self.fields["semester"]
         if with_category:
             self.fields["category"].choices = [("", "All categories")] + [(c.slug, c.name) for c in categories]
         else:
@@ -69,6 +76,7 @@ class CatalogFilterForm(forms.Form):
             time_of_day=data.get("time_of_day") or "",
             venue=data.get("venue") or "",
             has_seats=bool(data.get("has_seats")),
+            semester=data.get("semester") or "",
         )
 
     def ignored_labels(self) -> list[str]:
@@ -77,5 +85,5 @@ class CatalogFilterForm(forms.Form):
         return [str(self.fields[name].label) for name in self.errors if name in self.fields]
 
     def is_filtered(self) -> bool:
-        """Whether any filter is in effect."""
-        return self.filters() != CatalogFilters()
+        """Whether any filter is in effect (a search), the choice of semester aside."""
+        return self.filters() != CatalogFilters(semester=self.filters().semester)

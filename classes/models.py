@@ -32,7 +32,8 @@ class Semester(TimeStampedModel):
         help_text="Registration for a course closes at local midnight this many days before its first meeting.",
     )
     is_published = models.BooleanField(
-        "Published", default=True, help_text="Only published semesters appear in the public catalog."
+        "Published", default=False,
+        help_text="Only published semesters appear in the public catalog. Publish once its classes are ready.",
     )
 
     class Meta:
@@ -185,6 +186,9 @@ class Course(TimeStampedModel):
         CANCELLED = "cancelled", "Cancelled"
         COMPLETED = "completed", "Completed"
 
+    #: A course in these takes registrations until its cutoff (running: decided before the cutoff).
+    TAKES_REGISTRATIONS = (Status.OPEN, Status.RUNNING)
+
     semester = models.ForeignKey(Semester, on_delete=models.PROTECT, related_name="courses")
     title = models.CharField(max_length=160)
     slug = models.SlugField(max_length=160)
@@ -272,6 +276,13 @@ class Course(TimeStampedModel):
     def is_past_cutoff(self, now: dt.datetime | None = None) -> bool:
         closes = self.registration_closes_at
         return closes is not None and (now or timezone.now()) >= closes
+
+    def takes_registrations(self, now: dt.datetime | None = None) -> bool:
+        """Open, or running (staff decided to run it before its cutoff), and before its cutoff; a
+        course without meetings has no cutoff yet and takes none. (Whether its semester's
+        registration has opened is the semester's ``registration_is_open``.)"""
+        closes = self.registration_closes_at
+        return self.status in self.TAKES_REGISTRATIONS and closes is not None and (now or timezone.now()) < closes
 
     @property
     def age_range_label(self) -> str:

@@ -1,6 +1,7 @@
-"""Reads of the classes app: the current semester, the catalog, and schedule clashes."""
+"""Reads of the classes app: the semesters patrons see, the catalog, and schedule clashes."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
@@ -20,19 +21,31 @@ TIME_OF_DAY = {
 WEEKDAYS = [(1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"), (6, "Saturday"), (7, "Sunday")]
 
 
-def semester_current(*, now: dt.datetime | None = None) -> Semester | None:
-    """The published semester patrons should see: the earliest one not yet over, else the latest."""
+def semesters_visible(*, now: dt.datetime | None = None) -> list[Semester]:
+    """The semesters of the public catalog: every published semester not yet over (its last day
+    is today or later) — so registration for its classes is open, or still to come, or its
+    classes still run — soonest first: the current one (running now, or starting soonest), then
+    the next ones. When none is, the latest published one, so that between seasons the catalog
+    shows the semester just ended rather than nothing. Drafts (unpublished) never. One query
+    (two when none is current)."""
     today = schedule.local(now or timezone.now()).date()
     published = Semester.objects.filter(is_published=True)
-    return published.filter(ends_on__gte=today).order_by("starts_on").first() or published.order_by("-ends_on").first()
+    visible = list(published.filter(ends_on__gte=today).order_by("starts_on", "pk"))
+    return visible or list(published.order_by("-ends_on", "-pk")[:1])
 
 
-def catalog_courses(*, semester: Semester) -> QuerySet[Course]:
-    """Every public course of ``semester`` with what a catalog card shows, in a fixed number of
-    queries (courses with their relations, then all their meetings)."""
+def semester_current(*, now: dt.datetime | None = None) -> Semester | None:
+    """The semester patrons see first: the first of ``semesters_visible``."""
+    visible = semesters_visible(now=now)
+    return visible[0] if visible else None
+
+
+def catalog_courses(*, semesters: Sequence[Semester]) -> QuerySet[Course]:
+    """Every public course of ``semesters`` with what a catalog card shows, in a fixed number of
+    queries (courses with their relations, then all their meetings), by first meeting."""
     meetings = Meeting.objects.select_related("venue").order_by("starts_at")
     return (
-        Course.objects.filter(semester=semester, status__in=PUBLIC_STATUSES)
+        Course.objects.filter(semester__in=[s.pk for s in semesters], status__in=PUBLIC_STATUSES)
         .select_related("semester", "category", "venue", "instructor")
         .prefetch_related(Prefetch("meetings", queryset=meetings))
         .annotate(first_meeting_start=Min("meetings__starts_at"))
@@ -50,15 +63,23 @@ class CatalogFilters:
     time_of_day: str = ""
     venue: str = ""
     has_seats: bool = False
+    #: A semester's slug, ``ALL_SEMESTERS``, or "" (the catalog's default: see ``classes.catalog``).
+    semester: str = ""
+
+
+ALL_SEMESTERS = "all"
 
 
 def catalog_filter(
-    courses: QuerySet[Course], filters: CatalogFilters, *, semester: Semester, now: dt.datetime | None = None
+    courses: QuerySet[Course], filters: CatalogFilters, *, semesters: Sequence[Semester],
+    now: dt.datetime | None = None,
 ) -> QuerySet[Course]:
-    """Narrow a catalog queryset of ``semester``'s courses.
+    """Narrow a catalog queryset of the courses of ``semesters`` (which semesters is the
+    caller's choice; ``filters.semester`` is not read here).
 
-    ``has_seats`` means "a patron can still register": the course is open, has seats left, and
-    its week-out cutoff has not passed. It needs the ``seats_left`` annotation of
+    ``has_seats`` means "a patron can still register": the course takes registrations (open, or
+    running before its cutoff), has seats left, and its week-out cutoff (its own semester's) has
+    not passed. It needs the ``seats_left`` annotation of
     ``enrollment.selectors.course_seats_annotate``.
     """
     if filters.q:
@@ -93,20 +114,35 @@ def catalog_filter(
         # Registration is open while today < (first meeting's local date − cutoff days), i.e. while
         # the first meeting starts on or after local midnight of today + cutoff days + 1.
         today = schedule.local(now or timezone.now()).date()
-        first_open_day = schedule.local_midnight(today + dt.timedelta(days=semester.cutoff_days + 1))
-        courses = courses.filter(status=Course.Status.OPEN, seats_left__gt=0, first_meeting_start__gte=first_open_day)
+        before_cutoff = Q(pk__in=[])
+        for semester in semesters:
+            first_open_day = schedule.local_midnight(today + dt.timedelta(days=semester.cutoff_days + 1))
+            before_cutoff |= Q(semester_id=semester.pk, first_meeting_start__gte=first_open_day)
+        courses = courses.filter(before_cutoff, status__in=Course.TAKES_REGISTRATIONS, seats_left__gt=0)
     return courses
 
 
-def catalog_categories(*, semester: Semester) -> QuerySet[Category]:
-    """Categories that have public courses this semester, each with its course count."""
-    in_semester = Q(courses__semester=semester, courses__status__in=PUBLIC_STATUSES)
-    return Category.objects.annotate(course_count=Count("courses", filter=in_semester)).filter(course_count__gt=0)
+def catalog_categories(*, semesters: Sequence[Semester]) -> list[Category]:
+    """Categories that have public courses in ``semesters``, each with ``course_count`` (in all
+    of them) and ``counts`` (semester id → its courses in that semester). One query."""
+    public = Q(courses__status__in=PUBLIC_STATUSES)
+    per_semester = {
+        f"n_{s.pk}": Count("courses", filter=public & Q(courses__semester_id=s.pk)) for s in semesters
+    }
+    categories = list(
+        Category.objects.annotate(
+            course_count=Count("courses", filter=public & Q(courses__semester__in=[s.pk for s in semesters])),
+            **per_semester,
+        ).filter(course_count__gt=0)
+    )
+    for category in categories:
+        category.counts = {s.pk: getattr(category, f"n_{s.pk}") for s in semesters}
+    return categories
 
 
-def catalog_venues(*, semester: Semester) -> QuerySet[Venue]:
+def catalog_venues(*, semesters: Sequence[Semester]) -> QuerySet[Venue]:
     return Venue.objects.filter(
-        courses__semester=semester, courses__status__in=PUBLIC_STATUSES
+        courses__semester__in=[s.pk for s in semesters], courses__status__in=PUBLIC_STATUSES
     ).distinct().order_by("name")
 
 

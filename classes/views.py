@@ -5,11 +5,11 @@ selectors join the course's relations and prefetch its meetings (with their venu
 templates only touch what was loaded (``meeting.venue``, never ``meeting.effective_venue``).
 """
 
-import dataclasses
 import datetime as dt
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -18,72 +18,48 @@ from core.models import SiteOptions
 from enrollment.selectors import course_seats_annotate
 
 from . import selectors
-from .forms import CatalogFilterForm
+from .catalog import catalog_context
 from .ics import course_calendar
 from .models import Category, Course, Semester
 
 
-def _catalog_context(request, *, semester: Semester | None, now: dt.datetime, category: Category | None = None) -> dict:
-    """What the home page and a category page share: the filter form and the filtered courses."""
-    context: dict = {"semester": semester}
-    if semester is None:
-        return context
-    categories = list(selectors.catalog_categories(semester=semester))
-    venues = list(selectors.catalog_venues(semester=semester))
-    form = CatalogFilterForm(request.GET, categories=categories, venues=venues, with_category=category is None)
-    filters = form.filters()
-    if category is not None:
-        filters = dataclasses.replace(filters, category=category.slug)
-    courses = course_seats_annotate(selectors.catalog_courses(semester=semester), now=now)
-    courses = list(selectors.catalog_filter(courses, filters, semester=semester, now=now))
-    for course in courses:
-        course.registration_closed = course.is_past_cutoff(now)
-    context.update(
-        categories=categories,
-        form=form,
-        ignored_filters=form.ignored_labels(),
-        is_filtered=form.is_filtered(),
-        courses=courses,
-        # Classes already held go last, so the list opens on what a patron can still join.
-        coming_courses=[c for c in courses if c.status != Course.Status.COMPLETED],
-        held_courses=[c for c in courses if c.status == Course.Status.COMPLETED],
-        registration_open=semester.registration_is_open(now),
-    )
-    return context
-
-
 class CatalogHomeView(TemplateView):
-    """The current semester: its categories (with counts) and its courses, searchable."""
+    """The current semester's categories (with counts) and courses, searchable; the other
+    visible semesters a click away, and a search covering them all (``classes.catalog``)."""
 
     template_name = "classes/catalog_home.html"
 
     def get_context_data(self, **kwargs):
-        now = timezone.now()
-        semester = selectors.semester_current(now=now)
-        return {**super().get_context_data(**kwargs), **_catalog_context(self.request, semester=semester, now=now)}
+        context = catalog_context(self.request, now=timezone.now())
+        return {**super().get_context_data(**kwargs), **context}
 
 
 class CategoryDetailView(TemplateView):
-    """One category's courses in the current semester, with the same filters (bar category)."""
+    """One category's courses in every visible semester (or the one chosen), with the same
+    filters (bar category)."""
 
     template_name = "classes/category_detail.html"
 
     def get_context_data(self, **kwargs):
         category = get_object_or_404(Category, slug=kwargs["slug"])
-        now = timezone.now()
-        semester = selectors.semester_current(now=now)
-        context = _catalog_context(self.request, semester=semester, now=now, category=category)
+        context = catalog_context(self.request, now=timezone.now(), category=category)
         return {**super().get_context_data(**kwargs), **context, "category": category}
 
 
 def _public_course(semester_slug: str, course_slug: str, *, now: dt.datetime) -> Course:
     """A public course of a published semester, with seat counts; drafts are a 404."""
     semester = get_object_or_404(Semester, slug=semester_slug, is_published=True)
-    courses = course_seats_annotate(selectors.catalog_courses(semester=semester), now=now)
+    courses = course_seats_annotate(selectors.catalog_courses(semesters=[semester]), now=now)
     try:
         return courses.get(slug=course_slug)
     except Course.DoesNotExist:
         raise Http404("No such class.") from None
+
+
+def _semester_url(semester: Semester, *, now: dt.datetime) -> str:
+    home = reverse("classes:home")
+    visible = selectors.semesters_visible(now=now)
+    return f"{home}?semester={semester.slug}" if semester in visible and len(visible) > 1 else home
 
 
 class CourseDetailView(TemplateView):
@@ -99,6 +75,9 @@ class CourseDetailView(TemplateView):
             "meetings": course.ordered_meetings(),
             "registration_closed": course.is_past_cutoff(now),
             "registration_open": course.semester.registration_is_open(now),
+            # Back to the course's own semester in the catalog (when it is still shown there).
+            "semester_url": _semester_url(course.semester, now=now),
+            "home_url": reverse("classes:home"),
         }
 
 

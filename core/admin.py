@@ -1,4 +1,4 @@
-"""The back office of core: the site options (exactly one row, edited in place) and the
+"""The back office of core: the site options (exactly one row, edited in place: ``OneRowAdmin``) and the
 outbox (every e-mail, its state and last error, with "Retry now")."""
 
 import logging
@@ -10,22 +10,23 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from . import user_admin  # noqa: F401  (users and roles: who may make a superuser or change a role)
 from .models import OutboxMessage, SiteOptions
 
 logger = logging.getLogger(__name__)
 
 
-@admin.register(SiteOptions)
-class SiteOptionsAdmin(admin.ModelAdmin):
-    fieldsets = (
-        ("The library", {"fields": ("library_name", "program_name", "street_address", "city_state_zip", "phone",
-                                    "email")}),
-        ("Rates used in course budgets", {"fields": ("staff_hourly_rate", "default_instructor_rate")}),
-        ("Donations", {"fields": ("nonprofit_statement",)}),
-    )
+class OneRowAdmin(admin.ModelAdmin):
+    """The admin of a one-row options model (``current()`` makes the row on first use).
+
+    Never "Add": the row always exists by the time anyone could add one, since ``current()``
+    makes it on first use, perhaps while the very page offering "Add" is rendered (the
+    dashboard, the site's context). So the model list shows "Change", its link goes straight to
+    the row (made now if need be), and the row is never deleted.
+    """
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not SiteOptions.objects.exists()
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -34,9 +35,20 @@ class SiteOptionsAdmin(admin.ModelAdmin):
         """There is one row: go straight to it (making it on first use) — for staff who may see it."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        options = SiteOptions.current()
-        return HttpResponseRedirect(reverse("admin:core_siteoptions_change", args=[options.pk],
+        row = self.model.current()
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk],
                                             current_app=self.admin_site.name))
+
+
+@admin.register(SiteOptions)
+class SiteOptionsAdmin(OneRowAdmin):
+    fieldsets = (
+        ("The library", {"fields": ("library_name", "program_name", "street_address", "city_state_zip", "phone",
+                                    "email")}),
+        ("Rates used in course budgets", {"fields": ("staff_hourly_rate", "default_instructor_rate")}),
+        ("Donations", {"fields": ("nonprofit_statement",)}),
+    )
 
 
 # --- The outbox: every e-mail the program sends, its state and its last error ----------------
@@ -68,14 +80,14 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, obj):
-        styles = {
-            OutboxMessage.Status.FAILED: ("#fff", "#b00020", "✖ Failed"),
-            OutboxMessage.Status.PENDING: ("#1a1a1a", "#ffd54f", "… Pending"),
-            OutboxMessage.Status.SENT: ("#fff", "#1b5e20", "✔ Sent"),
+        # Colours in static/css/staff/admin.css (the Content-Security-Policy allows no inline style).
+        labels = {
+            OutboxMessage.Status.FAILED: ("failed", "✖ Failed"),
+            OutboxMessage.Status.PENDING: ("pending", "… Pending"),
+            OutboxMessage.Status.SENT: ("sent", "✔ Sent"),
         }
-        fg, bg, label = styles.get(obj.status, ("#1a1a1a", "#e0e0e0", obj.get_status_display()))
-        return format_html('<span style="color:{};background:{};padding:1px 6px;border-radius:3px;'
-                           'font-weight:bold;white-space:nowrap">{}</span>', fg, bg, label)
+        kind, label = labels.get(obj.status, ("other", obj.get_status_display()))
+        return format_html('<span class="status-label status-label-{}">{}</span>', kind, label)
 
     @admin.display(description="last error")
     def error_short(self, obj):

@@ -10,7 +10,7 @@ def _sync_roles(sender, using="default", **kwargs):
 
     from .roles import ALL_APPS, roles_sync
 
-    for label in ALL_APPS:  # this signal may come before those apps' own permission step
+    for label in (*ALL_APPS, "axes"):  # this signal may come before those apps' own permission step
         create_permissions(apps.get_app_config(label), verbosity=0, using=using)
     roles_sync(Group, Permission)
 
@@ -20,4 +20,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
+        from . import checks  # noqa: F401  (registers the deployment checks)
+
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="core.sync_roles")

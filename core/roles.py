@@ -13,7 +13,16 @@ FINANCE = "Finance"
 
 ALL_APPS = ("core", "instructors", "classes", "enrollment", "finance", "auth")
 
-#: (app label, codename) of each role's permissions; the coordinator gets every permission of ALL_APPS.
+#: What the coordinator may do outside ALL_APPS: see and clear staff login lockouts (django-axes).
+COORDINATOR_EXTRA: list[tuple[str, str]] = [
+    ("axes", "view_accessattempt"),
+    ("axes", "delete_accessattempt"),
+    ("axes", "view_accessfailurelog"),
+    ("axes", "view_accesslog"),
+]
+
+#: (app label, codename) of each role's permissions; the coordinator gets every permission of
+#: ALL_APPS and COORDINATOR_EXTRA.
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     FRONT_DESK: [
         ("enrollment", "desk_register"),
@@ -62,7 +71,10 @@ def roles_sync(group_model, permission_model) -> None:
     """Create the role groups and set their permissions exactly (works with the historical
     models of a migration as well as the real ones)."""
     coordinator, _ = group_model.objects.get_or_create(name=COORDINATOR)
-    coordinator.permissions.set(permission_model.objects.filter(content_type__app_label__in=ALL_APPS))
+    extra = permission_model.objects.none()
+    for app, codename in COORDINATOR_EXTRA:
+        extra |= permission_model.objects.filter(content_type__app_label=app, codename=codename)
+    coordinator.permissions.set(permission_model.objects.filter(content_type__app_label__in=ALL_APPS) | extra)
     for name, perms in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=name)
         query = permission_model.objects.none()

@@ -9,10 +9,10 @@ changes, and its payments and refunds with who and when.
 """
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+
+from core.admin import OneRowAdmin
+from finance.templatetags.money_privacy import SCHOLARSHIP, may_see_scholarships
 
 from .models import (
     CallListEntry,
@@ -26,26 +26,33 @@ from .models import (
 )
 
 
+class PatronPriceMixin:
+    """Staff who may not see Pass the Buck awards (``finance.view_fundentry``) see a seat's price
+    as the patron's own price (the fee less the award), under the same label: the full fee beside
+    what the patron paid would tell who was helped."""
+
+    @admin.display(description="Price")
+    def patron_price_shown(self, obj):
+        return obj.patron_price
+
+    def _masked(self, request, names):
+        if may_see_scholarships(request.user):
+            return names
+        return type(names)(("patron_price_shown" if name == "price" else name) for name in names)
+
+    def get_fields(self, request, obj=None):
+        return self._masked(request, tuple(super().get_fields(request, obj)))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._masked(request, tuple(super().get_readonly_fields(request, obj)))
+
+
 @admin.register(EnrollmentOptions)
-class EnrollmentOptionsAdmin(admin.ModelAdmin):
+class EnrollmentOptionsAdmin(OneRowAdmin):
     """One row of options (hold minutes, offer hours, nudge days, link days, scholarships per
     attendee per semester), edited in place."""
 
     fields = ("hold_minutes", "offer_hours", "nudge_days", "link_days", "scholarship_limit")
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not EnrollmentOptions.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        """There is one row: go straight to it (making it on first use) — for staff who may see it."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        options = EnrollmentOptions.current()
-        return HttpResponseRedirect(reverse("admin:enrollment_enrollmentoptions_change", args=[options.pk],
-                                            current_app=self.admin_site.name))
 
 
 @admin.register(ReferralSource)
@@ -76,7 +83,7 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class RegistrationInline(_ReadOnlyInline):
+class RegistrationInline(PatronPriceMixin, _ReadOnlyInline):
     model = Registration
     fields = ("attendee_first_name", "attendee_last_name", "attendee_age", "relationship", "course", "status",
               "price", "expires_at")
@@ -132,7 +139,7 @@ class RegistrationEventInline(_ReadOnlyInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(PatronPriceMixin, admin.ModelAdmin):
     list_display = ("__str__", "attendee_last_name", "attendee_first_name", "course", "course_semester", "status",
                     "expires_at", "created_at")
     list_filter = ("status", "course__semester")
@@ -163,16 +170,17 @@ class RegistrationAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """Below the history: every payment covering this registration (a payment may cover
         several registrations of the order) and every refund of it, with who and when.
-        Shown to everyone who may see the registration; the links to the payment and refund
-        pages only to those who may open them."""
+        Shown to everyone who may see the registration — without the Pass the Buck payments to
+        those who may not see awards; the links to the payment and refund pages only to those who
+        may open them."""
         if obj is not None and obj.pk:
-            context["registration_payments"] = (
-                obj.payments.select_related("taken_by").annotate(covers=Count("registrations"))
-                .order_by("created_at", "pk")
-            )
-            context["registration_refunds"] = (
-                obj.refunds.select_related("payment", "issued_by").order_by("created_at", "pk")
-            )
+            payments = obj.payments.select_related("taken_by").annotate(covers=Count("registrations"))
+            refunds = obj.refunds.select_related("payment", "issued_by")
+            if not may_see_scholarships(request.user):  # the patron's own money only, as at the desk
+                payments = payments.exclude(provider=SCHOLARSHIP)
+                refunds = refunds.exclude(payment__provider=SCHOLARSHIP)
+            context["registration_payments"] = payments.order_by("created_at", "pk")
+            context["registration_refunds"] = refunds.order_by("created_at", "pk")
             context["money_trail"] = True
             context["can_open_payments"] = request.user.has_perm("finance.view_payment")
             context["can_open_refunds"] = request.user.has_perm("finance.view_refund")

@@ -42,6 +42,7 @@ from finance.services.offline import (
     payment_record_offline,
     registrations_chargeable,
 )
+from finance.templatetags.money_privacy import may_see_scholarships
 
 from .desk_forms import DeskCourses, DeskRegistrationForm, OrderPaymentForm, PatronSearchForm
 from .models import Order, Registration
@@ -288,7 +289,7 @@ class _OrderView(DeskView):
         return get_object_or_404(Order, pk=pk)
 
     def order_page(self, order: Order, *, pay_form: OrderPaymentForm | None = None, status: int = 200):
-        receipt = order_receipt(order)
+        receipt = order_receipt(order, split=may_see_scholarships(self.request.user))
         if pay_form is None and receipt.balance.due > 0:
             pay_form = OrderPaymentForm(prefix="pay", initial={"amount": f"{receipt.balance.due:.2f}"})
         return self.render("staff/desk/order.html", f"Order {order.reference}", status=status, order=order,
@@ -352,7 +353,7 @@ class DeskReceiptView(_OrderView):
     def get(self, request, pk):
         order = self.order(pk)
         return self.render("staff/desk/receipt.html", f"Receipt — order {order.reference}", order=order,
-                           receipt=order_receipt(order))
+                           receipt=order_receipt(order, split=may_see_scholarships(request.user)))
 
 
 class DeskReceiptEmailView(_OrderView):

@@ -104,8 +104,8 @@ def course_label(course: Course, *, now) -> str:
     if left is not None:
         parts.append("full" if left <= 0 else f"{left} of {course.capacity} seats left")
     if course.status == Course.Status.RUNNING:
-        parts.append("running")
-    elif course.is_past_cutoff(now):
+        parts.append("running")  # decided to run; before its cutoff it still takes registrations
+    if course.is_past_cutoff(now):
         parts.append("registration closed")
     elif course.last_day_to_register:
         parts.append(cutoff_words.register_by(course))

@@ -38,4 +38,4 @@ def absolute(path: str) -> str:
 
 
 def manage_url(email: str) -> str:
-    return absolute(reverse("enrollment:my-registrations", args=[manage_token(email)]))
+    return absolute(reverse("enrollment:my-registrations-link", args=[manage_token(email)]))

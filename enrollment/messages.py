@@ -88,7 +88,7 @@ def queue_waitlist_offer(registration: Registration) -> None:
     from .links import manage_token
 
     context = _base(registration.order) | _course_block(registration) | {
-        "claim_url": absolute(reverse("enrollment:offer-claim", args=[manage_token(registration.order.email),
+        "claim_url": absolute(reverse("enrollment:offer-claim-link", args=[manage_token(registration.order.email),
                                                                       registration.pk])),
         "expires_at": registration.expires_at,
     }
@@ -133,7 +133,7 @@ def queue_scholarship_offer(wait, registration: Registration) -> None:
     context = _scholarship_wait_base(wait) | {
         "registration": registration, "expires_at": registration.expires_at,
         "you_pay": registration.patron_price,
-        "pay_url": absolute(reverse("finance:pay", args=[registration.order.token])),
+        "pay_url": absolute(reverse("finance:pay-link", args=[registration.order.token])),
     }
     outbox_enqueue(to=wait.email, template="scholarship_offer", context=context,
                    dedupe_key=f"scholarship-offer:{wait.pk}")

@@ -290,6 +290,8 @@ class CourseDecision(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     #: The follow-up work (messages, refunds, closing holds and the waitlist) is done and checked.
+    #: Empty while a class staff decided to run before its cutoff still takes registrations: the
+    #: week-out run does that work at the cutoff.
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -81,7 +81,7 @@ def target_note(course: Course, *, paid: Decimal, now) -> dict:
         money = f"refund {_dollars(-difference)}"
     else:
         money = "no difference"
-    if course.status != Course.Status.OPEN:
+    if course.status not in Course.TAKES_REGISTRATIONS:
         seat = f"{course.get_status_display().lower()}: needs an override"
     elif course.registration_closes_at is None:
         seat = "no meetings yet: needs an override"

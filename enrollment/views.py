@@ -11,7 +11,7 @@ import logging
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -23,11 +23,12 @@ from core.locking import Busy
 from finance.selectors import refund_plan, registration_refund_note
 from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
 
-from . import selectors
+from . import link_throttle, selectors
+from .access import manage_email, order_grant, order_opened
 from .cart import Cart, catalog_courses_by_id
 from .checkout_total import checkout_total
 from .forms import CheckoutForm, CourseChoiceForm, LinkRequestForm, form_error_summary
-from .links import email_from_token
+from .link_views import link_invalid, order_closed
 from .messages import queue_manage_link
 from .models import EnrollmentOptions, Order, Registration
 from .services import (
@@ -53,11 +54,18 @@ private = method_decorator(never_cache, name="dispatch")
 
 
 def _pay_url(order: Order) -> str:
-    return reverse("finance:pay", args=[order.token])
+    return reverse("finance:pay", args=[order.pk])
 
 
 def _confirmation_url(order: Order) -> str:
-    return reverse("enrollment:order-confirmation", args=[order.token])
+    return reverse("enrollment:order-confirmation", args=[order.pk])
+
+
+def _to_order(request, order: Order, url: str):
+    """To one of ``order``'s pages, which this browser may now open (``enrollment.access``): the
+    order's token never goes into a URL."""
+    order_grant(request, order)
+    return HttpResponseRedirect(url)
 
 
 # --- the cart ------------------------------------------------------------------------------
@@ -217,8 +225,8 @@ class CheckoutView(View):
 
         cart.checkout_done(nonce=nonce, order_token=result.order.token)
         if result.amount_due > 0:
-            return HttpResponseRedirect(_pay_url(result.order))
-        return HttpResponseRedirect(_confirmation_url(result.order))
+            return _to_order(request, result.order, _pay_url(result.order))
+        return _to_order(request, result.order, _confirmation_url(result.order))
 
     def _scholarship_wait(self, request, checkout: CheckoutForm, cart: Cart, attendees, *, nonce: str, now):
         """"Join the scholarship waitlist": those who asked wait for the fund (nothing held or
@@ -242,8 +250,8 @@ class CheckoutView(View):
             return redirect("classes:home")
         cart.checkout_done(nonce=nonce, order_token=result.order.token)
         if result.amount_due > 0:
-            return HttpResponseRedirect(_pay_url(result.order))
-        return HttpResponseRedirect(_confirmation_url(result.order))
+            return _to_order(request, result.order, _pay_url(result.order))
+        return _to_order(request, result.order, _confirmation_url(result.order))
 
     @staticmethod
     def _buyer(checkout: CheckoutForm) -> BuyerInput:
@@ -276,8 +284,8 @@ class CheckoutView(View):
             return redirect("enrollment:cart")
         messages.info(request, f"You already placed this order ({order.reference}); it was not placed again.")
         if order.registrations.filter(status=S.HELD, expires_at__gt=now).exists():
-            return HttpResponseRedirect(_pay_url(order))
-        return HttpResponseRedirect(_confirmation_url(order))
+            return _to_order(request, order, _pay_url(order))
+        return _to_order(request, order, _confirmation_url(order))
 
 
 def _status_line(registration: Registration, *, now) -> str:
@@ -299,12 +307,14 @@ def _status_line(registration: Registration, *, now) -> str:
 @private
 class OrderConfirmationView(View):
     """ "You're registered": this order only — its attendees, classes, statuses and what to know
-    for the first meeting. The order's unguessable token is the key; nothing beyond this order
-    is shown (the "My registrations" link goes to the page that e-mails a fresh link)."""
+    for the first meeting. Opened by the browser that placed the order or followed its link
+    (``enrollment.access``; the token never in this URL); nothing beyond this order is shown (the "My registrations" link goes to the page that e-mails a fresh link)."""
 
-    def get(self, request, token):
+    def get(self, request, pk):
         now = timezone.now()
-        order = get_object_or_404(Order, token=token)
+        order = order_opened(request, pk)
+        if order is None:
+            return order_closed(request)
         registrations = list(
             order.registrations.select_related("course", "course__venue", "course__semester")
             .prefetch_related("course__meetings__venue", "fund_entries").order_by("pk")
@@ -363,10 +373,12 @@ class ManageLinkRequestView(View):
 
     def post(self, request):
         form = LinkRequestForm(request.POST)
+        if not link_throttle.client_allowed(request):  # one client, many asks: wait (whatever the address)
+            return render(request, self.template_name, {"form": form, "throttled": True}, status=429)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "errors": form_error_summary(form)})
         email = form.cleaned_data["email"]
-        if selectors.registrations_for_email(email).exists():
+        if link_throttle.address_allowed(email) and selectors.registrations_for_email(email).exists():
             with transaction.atomic():
                 queue_manage_link(email)
         messages.success(request, LINK_SENT)
@@ -374,13 +386,14 @@ class ManageLinkRequestView(View):
 
 
 class _TokenMixin:
-    """Resolves the signed token of a "My registrations" link to its e-mail address."""
+    """The e-mail address whose registrations this session may see: granted when the patron
+    followed their "My registrations" link (``enrollment.link_views``). Without it (another
+    browser, or the grant ran out): the page that says to follow the link again or get a new one."""
 
     def dispatch(self, request, *args, **kwargs):
-        days = EnrollmentOptions.current().link_days
-        self.email = email_from_token(kwargs["token"], max_age_days=days)
+        self.email = manage_email(request, max_age_days=EnrollmentOptions.current().link_days)
         if self.email is None:
-            return render(request, "enrollment/link_invalid.html", {"form": LinkRequestForm()}, status=403)
+            return link_invalid(request, timed_out=True)
         return super().dispatch(request, *args, **kwargs)
 
     def registration(self, pk: int) -> Registration:
@@ -391,7 +404,7 @@ class _TokenMixin:
         return registration
 
     def back(self):
-        return redirect("enrollment:my-registrations", token=self.kwargs["token"])
+        return redirect("enrollment:my-registrations")
 
 
 def _can_cancel(registration: Registration, *, now) -> bool:
@@ -407,7 +420,7 @@ def _can_cancel(registration: Registration, *, now) -> bool:
 
 @private
 class MyRegistrationsView(_TokenMixin, View):
-    def get(self, request, token):
+    def get(self, request):
         now = timezone.now()
         current, past = [], []
         for r in selectors.registrations_for_email(self.email):
@@ -423,7 +436,7 @@ class MyRegistrationsView(_TokenMixin, View):
             ended = r.last_meeting is not None and r.last_meeting.ends_at <= now
             (current if r.status in Registration.ACTIVE and not ended else past).append(r)
         return render(request, "enrollment/my_registrations.html", {
-            "email": self.email, "token": token, "current": current, "past": past,
+            "email": self.email, "current": current, "past": past,
         })
 
 
@@ -442,20 +455,20 @@ def _refund_preview(registration: Registration, *, now):
 class RegistrationCancelView(_TokenMixin, View):
     """GET: what cancelling means (the refund per policy); POST: cancel, then settle the refund."""
 
-    def get(self, request, token, pk):
+    def get(self, request, pk):
         now = timezone.now()
         registration = self.registration(pk)
         if not _can_cancel(registration, now=now):
             messages.info(request, "This registration can no longer be cancelled online.")
             return self.back()
         return render(request, "enrollment/cancel_confirm.html", {
-            "registration": registration, "token": token,
+            "registration": registration,
             "refunds": refund_plan(registration, due=_refund_preview(registration, now=now)),
             "closes_at": registration.course.registration_closes_at,
             "past_cutoff": registration.course.is_past_cutoff(now),
         })
 
-    def post(self, request, token, pk):
+    def post(self, request, pk):
         now = timezone.now()
         registration = self.registration(pk)
         title = registration.course.title
@@ -515,19 +528,19 @@ class OfferClaimView(_TokenMixin, View):
             messages.error(self.request, "There is no seat waiting for you to claim here.")
         return None
 
-    def get(self, request, token, pk):
+    def get(self, request, pk):
         registration = self._offer(pk, now=timezone.now())
         if registration is None:
             return self.back()
-        return render(request, "enrollment/claim.html", {"registration": registration, "token": token})
+        return render(request, "enrollment/claim.html", {"registration": registration})
 
-    def post(self, request, token, pk):
+    def post(self, request, pk):
         now = timezone.now()
         registration = self._offer(pk, now=now)
         if registration is None:
             return self.back()
         if registration.price > 0:
-            return HttpResponseRedirect(_pay_url(registration.order))
+            return _to_order(request, registration.order, _pay_url(registration.order))
         try:
             registrations_confirm_paid(registration_ids=[registration.pk], now=now, actor_label="patron",
                                        reason="claimed a free seat from the waitlist")

@@ -67,3 +67,32 @@ def order_balance(order: Order) -> OrderBalance:
         .aggregate(s=Sum("amount"))["s"]
     )
     return OrderBalance(charges=round_cents(charges), paid=round_cents(paid or ZERO), refunded=round_cents(refunded or ZERO))
+
+
+# --- the patron's side: what the patron owes and paid, without the Pass the Buck award ---------------
+
+def registration_patron_charge(registration: Registration) -> Decimal:
+    """The patron's own part of a registration's charge: the charge less what the fund paid and
+    kept in it (its award, less any award given back). A seat without a charge has none."""
+    charge = registration_charge(registration)
+    if charge <= 0:
+        return charge
+    fund_kept = registration.fund_paid - registration.fund_returned
+    return max(round_cents(charge - fund_kept), ZERO)
+
+
+def order_patron_balance(order: Order) -> OrderBalance:
+    """The order's balance as the patron sees it (and the front desk, who may not see awards):
+    the patron's own charges against their own payments and refunds. The scholarship payments and
+    their refunds are the fund's money on both sides, so ``due`` is the order's due."""
+    registrations = order.registrations.select_related("course", "course__semester").prefetch_related(
+        "course__meetings", "fund_entries"
+    )
+    charges = sum((registration_patron_charge(r) for r in registrations), ZERO)
+    paid = (Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED)
+            .exclude(provider=Payment.Provider.SCHOLARSHIP).aggregate(s=Sum(F("amount") - F("gift_amount")))["s"])
+    refunded = (
+        Refund.objects.filter(payment__order=order).exclude(status=Refund.Status.FAILED)
+        .exclude(payment__provider=Payment.Provider.SCHOLARSHIP).aggregate(s=Sum("amount"))["s"]
+    )
+    return OrderBalance(charges=round_cents(charges), paid=round_cents(paid or ZERO), refunded=round_cents(refunded or ZERO))

@@ -2,12 +2,17 @@
 Stripe.js, and the thank-you page. Thin, like the checkout's payment pages: bind the form, call one
 service, turn its outcome or error into a page or a redirect with a message.
 
-A gift's pages are addressed by its unguessable ``token`` (a UUID), never by its id.
+A gift's pages are opened by the browser that started it: starting a gift puts a grant for it in
+the session (``enrollment.access``) and its pages are at ``/give/gifts/<id>/…``, so no secret is
+in their URLs (nor in the access log). The older addresses with the gift's unguessable token
+(``/give/<token>/…``: return addresses of payments started before) grant it and redirect there.
 """
 
+import datetime as dt
 import logging
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -15,6 +20,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from core.locking import Busy
+from enrollment.access import object_grant, object_granted
 from enrollment.forms import form_error_summary
 
 from . import gateway
@@ -37,8 +43,33 @@ log = logging.getLogger(__name__)
 private = method_decorator(never_cache, name="dispatch")
 
 
-def _gift(token) -> Donation:
-    return get_object_or_404(Donation, token=token, method=Donation.Method.CARD)
+GIFTS_KEY = "gift_grants"
+#: How long a gift's pages stay open in the browser that started it.
+GIFT_FOR = dt.timedelta(hours=6)
+
+
+class GiftClosed(Exception):
+    """This browser did not start the gift, or its grant ran out."""
+
+
+def _gift(request, pk) -> Donation:
+    if not object_granted(request, GIFTS_KEY, pk):
+        raise GiftClosed
+    return get_object_or_404(Donation, pk=pk, method=Donation.Method.CARD)
+
+
+def _to_gift(request, donation: Donation, name: str, query: str = ""):
+    object_grant(request, GIFTS_KEY, donation.pk, lasts=GIFT_FOR)
+    url = reverse(name, args=[donation.pk])
+    return redirect(f"{url}?{query}" if query else url)
+
+
+class _GiftPage(View):
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except GiftClosed:
+            return render(request, "finance/donate_closed.html", status=403)
 
 
 def _summary(form: GiftForm) -> list:
@@ -79,16 +110,36 @@ class GiftView(View):
             return self._render(request, form, status=400)
         except GatewayUnavailable as exc:
             return self._render(request, form, status=503, gateway_error=exc.message)
-        return redirect("finance:donate-pay", token=donation.token)
+        return _to_gift(request, donation, "finance:donate-pay")
 
 
 @private
-class GiftPayView(View):
-    """The card step: the gift, and the same card field as the class payment page."""
+class GiftLinkView(View):
+    """``/give/<token>/…``: the gift's token, exchanged for a grant and its page without it."""
+
+    target = "finance:donate-pay"
 
     def get(self, request, token):
-        donation = _gift(token)
-        thanks = reverse("finance:donate-thanks", args=[donation.token])
+        donation = get_object_or_404(Donation, token=token, method=Donation.Method.CARD)
+        return _to_gift(request, donation, self.target, request.META.get("QUERY_STRING", ""))
+
+
+class GiftReturnLinkView(GiftLinkView):
+    target = "finance:donate-return"
+
+
+class GiftThanksLinkView(GiftLinkView):
+    target = "finance:donate-thanks"
+
+
+@private
+@method_decorator(gateway.stripe_page, name="dispatch")
+class GiftPayView(_GiftPage):
+    """The card step: the gift, and the same card field as the class payment page."""
+
+    def get(self, request, pk):
+        donation = _gift(request, pk)
+        thanks = reverse("finance:donate-thanks", args=[donation.pk])
         if donation.status == Donation.Status.SUCCEEDED:
             return redirect(thanks)
         context = {"donation": donation, "stripe_js_url": gateway.stripe_js_url(),
@@ -111,7 +162,7 @@ class GiftPayView(View):
         context |= {
             "donation": donation, "client_secret": client_secret,
             "requires_action": intent_status == "requires_action",
-            "return_url": request.build_absolute_uri(reverse("finance:donate-return", args=[donation.token])),
+            "return_url": request.build_absolute_uri(reverse("finance:donate-return", args=[donation.pk])),
         }
         return render(request, "finance/donate_pay.html", context)
 
@@ -120,10 +171,13 @@ class GiftLocalConfirmView(View):
     """localstripe only (404 with real Stripe): confirm the gift's PaymentIntent with the card the
     fake Stripe.js tokenized — the step real Stripe.js does itself. Answers JSON for checkout.js."""
 
-    def post(self, request, token):
-        donation = _gift(token)
+    def post(self, request, pk):
+        try:
+            donation = _gift(request, pk)
+        except GiftClosed:
+            return JsonResponse({"error": "This page has timed out. Please start your gift again."}, status=403)
         return local_confirm_response(
-            request, return_path=reverse("finance:donate-return", args=[donation.token]),
+            request, return_path=reverse("finance:donate-return", args=[donation.pk]),
             gone="This gift has already been paid or has expired. Please reload the page.",
             confirm=lambda intent_id, method: donation_confirm_local(donation=donation, payment_intent_id=intent_id,
                                                                      payment_method=method),
@@ -131,14 +185,14 @@ class GiftLocalConfirmView(View):
 
 
 @private
-class GiftReturnView(View):
+class GiftReturnView(_GiftPage):
     """Where the browser lands after Stripe.js: record what Stripe says, then thank the donor or
     send them back to the card step with the reason."""
 
-    def get(self, request, token):
-        donation = _gift(token)
+    def get(self, request, pk):
+        donation = _gift(request, pk)
         intent_id = request.GET.get("payment_intent", "")
-        pay_url = reverse("finance:donate-pay", args=[donation.token])
+        pay_url = reverse("finance:donate-pay", args=[donation.pk])
         if not INTENT_ID.match(intent_id) or intent_id != donation.reference:
             # Not this gift's intent now (e.g. "Back" to the return of a declined card, whose
             # intent was replaced): the card step says where the gift stands.
@@ -151,7 +205,7 @@ class GiftReturnView(View):
             messages.error(request, exc.message)
             return redirect(pay_url)
         if donation.outcome in (Outcome.SUCCEEDED, Outcome.ALREADY):
-            return redirect("finance:donate-thanks", token=donation.token)
+            return redirect("finance:donate-thanks", pk=donation.pk)
         if donation.outcome in RETURN_MESSAGES:
             level, text = RETURN_MESSAGES[donation.outcome]
             messages.add_message(request, level, text)
@@ -159,11 +213,11 @@ class GiftReturnView(View):
 
 
 @private
-class GiftThanksView(View):
+class GiftThanksView(_GiftPage):
     """The thank-you page: the amount, the receipt number, and where the receipt was e-mailed."""
 
-    def get(self, request, token):
-        donation = _gift(token)
+    def get(self, request, pk):
+        donation = _gift(request, pk)
         if donation.status != Donation.Status.SUCCEEDED:
-            return redirect("finance:donate-pay", token=donation.token)
+            return redirect("finance:donate-pay", pk=donation.pk)
         return render(request, "finance/donate_thanks.html", {"donation": donation})

@@ -6,9 +6,12 @@ The split that matters to a patron (django-oscar's): ``CardDeclined`` means "try
 
 
 class PaymentError(Exception):
+    """``message`` is the patron's wording; ``detail`` what really happened, for staff (no secrets)."""
+
     def __init__(self, message: str = ""):
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
+        self.detail = ""
 
     default_message = "The payment could not be taken."
 

@@ -11,10 +11,14 @@ error codes only, never names or e-mail addresses.
 """
 
 import functools
+import json
 import logging
+import re
+import time
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
@@ -56,6 +60,42 @@ def stripe_js_url() -> str:
     return f"{base}/js.stripe.com/v3/" if base else STRIPE_JS_URL
 
 
+# The origins Stripe.js needs, as Stripe's integration security guide lists them for the Card
+# Element with 3-D Secure: the script and its frames from js.stripe.com, its API calls to
+# api.stripe.com, the 3-D Secure frames from hooks.stripe.com.
+STRIPE_CSP = {
+    "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+}
+STRIPE_PAYMENT_FRAMES = ["self", "https://js.stripe.com", "https://*.js.stripe.com"]
+
+
+def stripe_csp(response):
+    """Let a payment page's response load Stripe.js: Stripe's origins, or with localstripe (demo,
+    tests) the local fake's origin instead — its Stripe.js, its API and its 3-D Secure step."""
+    from core.headers import permissions_policy_allow
+
+    base = settings.STRIPE_API_BASE.rstrip("/")
+    if base:
+        origin = urllib.parse.urlsplit(base)._replace(path="", query="", fragment="").geturl()
+        update = {"script-src": [origin], "connect-src": [origin], "frame-src": [origin]}
+        frames = ["self", origin]
+    else:
+        update, frames = STRIPE_CSP, STRIPE_PAYMENT_FRAMES
+    response._csp_update = update  # added to the site's script-src, connect-src and frame-src ('self')
+    permissions_policy_allow(response, "payment", frames)
+    return response
+
+
+def stripe_page(view):
+    """View decorator of the card payment pages: their responses may load Stripe.js (``stripe_csp``)."""
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return stripe_csp(view(request, *args, **kwargs))
+    return wrapped
+
+
 @functools.lru_cache(maxsize=4)
 def _client(api_key: str, api_base: str) -> stripe.StripeClient:
     options = {}
@@ -74,17 +114,38 @@ def client() -> stripe.StripeClient:
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
 
 
+_KEYS = re.compile(r"\b(sk|rk|pk|whsec)_[A-Za-z0-9_*]+")
+
+
+def staff_detail(exc: stripe.StripeError, what: str = "") -> str:
+    """What Stripe really said, for staff (the refund's ``last_error``): the error's kind, HTTP status,
+    code and message, with anything that looks like a key blanked. Patrons never see it."""
+    message = str(getattr(exc, "user_message", None) or getattr(exc, "_message", None) or "").strip()
+    parts = [type(exc).__name__]
+    if exc.http_status:
+        parts.append(f"HTTP {exc.http_status}")
+    if exc.code:
+        parts.append(str(exc.code))
+    text = (f"{what}: " if what else "") + ", ".join(parts) + (f": {message}" if message else "")
+    return _KEYS.sub(r"\1_[hidden]", text)[:300]
+
+
 @contextmanager
 def _calls(what: str):
+    """Stripe's exceptions as ours: the patron's wording in ``message``, Stripe's own in ``detail``."""
     try:
         yield
     except stripe.CardError as exc:
         log.info("stripe %s: card error code=%s request=%s", what, exc.code, exc.request_id)
-        raise CardDeclined() from exc
+        error = CardDeclined()
+        error.detail = staff_detail(exc, what)
+        raise error from exc
     except stripe.StripeError as exc:
         log.warning("stripe %s failed: %s status=%s code=%s request=%s", what, type(exc).__name__,
                     exc.http_status, exc.code, exc.request_id)
-        raise GatewayUnavailable() from exc
+        error = GatewayUnavailable()
+        error.detail = staff_detail(exc, what)
+        raise error from exc
 
 
 def last_error(intent) -> tuple[str, str]:
@@ -111,7 +172,9 @@ def intent_retrieve(intent_id: str):
             return client().v1.payment_intents.retrieve(intent_id)
     except GatewayUnavailable as exc:
         if getattr(exc.__cause__, "http_status", None) == 404:
-            raise IntentMissing() from exc.__cause__
+            missing = IntentMissing()
+            missing.detail = exc.detail
+            raise missing from exc.__cause__
         raise
 
 
@@ -168,15 +231,80 @@ def refund_find(*, payment_intent: str, dedupe_key: str):
 
 # --- Webhooks --------------------------------------------------------------------------------------
 
-def event_construct(payload: bytes, sig_header: str | None):
-    """Verify a webhook's signature on the raw body (``STRIPE_WEBHOOK_SECRET``, 300 s tolerance)."""
+WEBHOOK_TOLERANCE_SECONDS = 300  # a signature this much older or newer than our clock is refused
+ID_MAX_LENGTH = 120  # StripeEvent.event_id and Payment.reference
+_EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_]+$")
+_INTENT_ID = re.compile(r"^pi_[A-Za-z0-9_]+$")
+
+
+class WebhookMalformed(WebhookInvalid):
+    """A correctly signed webhook whose body is not an event we can read (says what, never echoes it)."""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    object_type: str  # data.object.object: "payment_intent", …
+    object_id: str  # data.object.id; for a PaymentIntent event a well-formed pi_… id
+
+
+def _signed_at(sig_header: str) -> int | None:
+    for item in sig_header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _event(body) -> WebhookEvent:
+    if not isinstance(body, dict):
+        raise WebhookMalformed("body is not a JSON object")
+    event_id, kind, data = body.get("id"), body.get("type"), body.get("data")
+    if not isinstance(event_id, str) or len(event_id) > ID_MAX_LENGTH or not _EVENT_ID.match(event_id):
+        raise WebhookMalformed("event id missing, not a string, too long or not evt_…")
+    if not isinstance(kind, str) or not kind or len(kind) > 80:
+        raise WebhookMalformed("event type missing or not a short string")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise WebhookMalformed("event without data.object")
+    object_id = obj.get("id")
+    if not isinstance(object_id, str) or len(object_id) > ID_MAX_LENGTH:
+        raise WebhookMalformed("data.object.id missing, not a string or too long")
+    object_type = obj.get("object") if isinstance(obj.get("object"), str) else ""
+    if kind.startswith("payment_intent.") and not _INTENT_ID.match(object_id):
+        raise WebhookMalformed("PaymentIntent event whose intent id is not pi_…")
+    return WebhookEvent(id=event_id, type=kind, object_type=object_type[:40], object_id=object_id)
+
+
+def event_construct(payload: bytes, sig_header: str | None, *, now: float | None = None) -> WebhookEvent:
+    """Verify a webhook's signature on the raw body (``STRIPE_WEBHOOK_SECRET``), refuse a signature
+    more than ``WEBHOOK_TOLERANCE_SECONDS`` away from our clock either way (Stripe's library only
+    refuses old ones), then read the event: ``WebhookInvalid`` for a bad signature,
+    ``WebhookMalformed`` for a signed body that is not a readable event."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret or not sig_header:
         raise WebhookInvalid("no signature or no webhook secret")
     try:
-        return stripe.Webhook.construct_event(payload, sig_header, secret)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise WebhookInvalid(str(exc)) from exc
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookMalformed("body is not UTF-8") from exc
+    try:
+        stripe.WebhookSignature.verify_header(text, sig_header, secret, WEBHOOK_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookInvalid("signature did not verify or is too old") from exc
+    signed_at = _signed_at(sig_header)
+    now = time.time() if now is None else now
+    if signed_at is None or abs(now - signed_at) > WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookInvalid("signature timestamp outside the tolerance")
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise WebhookMalformed("body is not JSON") from exc
+    return _event(body)
 
 
 _registered: set[tuple[str, str, str]] = set()

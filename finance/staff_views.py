@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -32,6 +33,7 @@ from enrollment.models import Registration
 
 from . import reports, selectors
 from .balances import order_balance
+from .donation_access import GRANT_FOR, donation_grant, donation_may_open
 from .errors import PaymentError
 from .models import Donation, Payment, Refund
 from .services import refund_mark_issued
@@ -377,18 +379,27 @@ class DonationCreateView(MoneyView):
         except DonationInvalid as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             return self.render(self.template, "Record a donation to Pass the Buck", status=400, form=form)
+        donation_grant(request, donation)  # this clerk may reopen and print it for a while, nothing else
         messages.success(request, f"Donation {donation.receipt_number} of {_dollars(donation.amount)} recorded."
                          + (" The thank-you e-mail with the receipt is on its way." if donation.email else ""))
         return HttpResponseRedirect(reverse("money:donation-detail", args=[donation.pk]))
+
+
+def _openable(request, donation: Donation) -> Donation:
+    """Finance and the coordinator open any donation; the clerk who just recorded one, that one
+    (``finance.donation_access``); anyone else gets 403."""
+    if not donation_may_open(request, donation):
+        raise PermissionDenied
+    return donation
 
 
 class DonationDetailView(MoneyView):
     permission = TAKE_OFFLINE
 
     def get(self, request, pk):
-        donation = get_object_or_404(Donation.objects.select_related("taken_by"), pk=pk)
+        donation = _openable(request, get_object_or_404(Donation.objects.select_related("taken_by"), pk=pk))
         return self.render("staff/money/donation_detail.html", f"Donation {donation.receipt_number}",
-                           donation=donation)
+                           donation=donation, grant_minutes=int(GRANT_FOR.total_seconds() // 60))
 
 
 class DonationReceiptView(MoneyView):
@@ -397,7 +408,7 @@ class DonationReceiptView(MoneyView):
     permission = TAKE_OFFLINE
 
     def get(self, request, pk):
-        donation = get_object_or_404(Donation, pk=pk, status=Donation.Status.SUCCEEDED)
+        donation = _openable(request, get_object_or_404(Donation, pk=pk, status=Donation.Status.SUCCEEDED))
         response = HttpResponse(donation_receipt_pdf(donation), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{receipt_filename(donation)}"'
         return response

@@ -1,19 +1,29 @@
 from django.urls import path
 
+from enrollment import link_views
+
 from . import donation_views, views
 
 app_name = "finance"
 
 urlpatterns = [
-    path("checkout/<uuid:token>/pay/", views.PayView.as_view(), name="pay"),
-    path("checkout/<uuid:token>/pay/local-confirm/", views.PayLocalConfirmView.as_view(), name="pay-local-confirm"),
-    path("checkout/<uuid:token>/return/", views.PaymentReturnView.as_view(), name="payment-return"),
+    # An order's token arrives here and is exchanged for a grant in the session
+    # (enrollment.link_views); the payment pages are at the order's id, opened by that grant.
+    path("checkout/<uuid:token>/pay/", link_views.PayLinkView.as_view(), name="pay-link"),
+    path("checkout/<uuid:token>/return/", link_views.PaymentReturnLinkView.as_view(), name="payment-return-link"),
+    path("orders/<int:pk>/pay/", views.PayView.as_view(), name="pay"),
+    path("orders/<int:pk>/pay/local-confirm/", views.PayLocalConfirmView.as_view(), name="pay-local-confirm"),
+    path("orders/<int:pk>/return/", views.PaymentReturnView.as_view(), name="payment-return"),
     path("stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
-    # Pass the Buck: a gift by card (pages addressed by the gift's unguessable token)
+    # Pass the Buck: a gift by card (pages opened by the session that started the gift; the
+    # gift's token, in older return addresses, is exchanged for that grant)
     path("give/", donation_views.GiftView.as_view(), name="donate"),
-    path("give/<uuid:token>/pay/", donation_views.GiftPayView.as_view(), name="donate-pay"),
-    path("give/<uuid:token>/pay/local-confirm/", donation_views.GiftLocalConfirmView.as_view(),
+    path("give/gifts/<int:pk>/pay/", donation_views.GiftPayView.as_view(), name="donate-pay"),
+    path("give/gifts/<int:pk>/pay/local-confirm/", donation_views.GiftLocalConfirmView.as_view(),
          name="donate-local-confirm"),
-    path("give/<uuid:token>/return/", donation_views.GiftReturnView.as_view(), name="donate-return"),
-    path("give/<uuid:token>/thank-you/", donation_views.GiftThanksView.as_view(), name="donate-thanks"),
+    path("give/gifts/<int:pk>/return/", donation_views.GiftReturnView.as_view(), name="donate-return"),
+    path("give/gifts/<int:pk>/thank-you/", donation_views.GiftThanksView.as_view(), name="donate-thanks"),
+    path("give/<uuid:token>/pay/", donation_views.GiftLinkView.as_view(), name="donate-pay-link"),
+    path("give/<uuid:token>/return/", donation_views.GiftReturnLinkView.as_view(), name="donate-return-link"),
+    path("give/<uuid:token>/thank-you/", donation_views.GiftThanksLinkView.as_view(), name="donate-thanks-link"),
 ]

@@ -7,7 +7,7 @@ import re
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from core.locking import Busy, lock_timeout
+from enrollment.access import order_opened
+from enrollment.link_views import order_closed
 from enrollment.models import Order, Registration
 
 from . import gateway, selectors
@@ -53,13 +55,31 @@ INTENT_ID = re.compile(r"^pi_[A-Za-z0-9]+$")
 PAYMENT_METHOD_ID = re.compile(r"^(pm|card|src)_[A-Za-z0-9]+$")
 
 
-def _order(token) -> Order:
-    return get_object_or_404(Order, token=token)
+class OrderClosed(Exception):
+    """This browser may not open the order (``enrollment.access``): it did not place it, did not
+    follow its link, or the grant ran out."""
+
+
+def _order(request, pk) -> Order:
+    order = order_opened(request, pk)
+    if order is None:
+        raise OrderClosed
+    return order
+
+
+class _OrderPage(View):
+    """An order's payment page, addressed by its id and opened by the session's grant."""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except OrderClosed:
+            return order_closed(request)
 
 
 def _to_confirmation(request, order: Order):
     """The order's confirmation page (enrollment's)."""
-    return redirect(reverse("enrollment:order-confirmation", args=[order.token]))
+    return redirect(reverse("enrollment:order-confirmation", args=[order.pk]))
 
 
 def _busy(request, status=503):
@@ -69,11 +89,12 @@ def _busy(request, status=503):
 
 
 @method_decorator(never_cache, name="dispatch")
-class PayView(View):
+@method_decorator(gateway.stripe_page, name="dispatch")
+class PayView(_OrderPage):
     """The payment page: what is being paid for, the time left on the hold, and the card form."""
 
-    def get(self, request, token):
-        order = _order(token)
+    def get(self, request, pk):
+        order = _order(request, pk)
         try:
             short = scholarships_apply(order=order)  # seats offered from the waitlist that asked for one
         except Busy:
@@ -110,7 +131,7 @@ class PayView(View):
             "payment": payment, "client_secret": client_secret, "payable": payable, "expires_at": expires_at,
             "seconds_left": max(0, int((expires_at - now).total_seconds())) if expires_at else 0,
             "requires_action": getattr(payment, "intent_status", "") == "requires_action",
-            "return_url": request.build_absolute_uri(reverse("finance:payment-return", args=[order.token])),
+            "return_url": request.build_absolute_uri(reverse("finance:payment-return", args=[order.pk])),
         }
         return render(request, "finance/pay.html", context)
 
@@ -138,10 +159,17 @@ class PayLocalConfirmView(View):
     """localstripe only (404 with real Stripe): confirm the PaymentIntent with the card the fake
     Stripe.js tokenized — the step real Stripe.js does itself. Answers JSON for checkout.js."""
 
-    def post(self, request, token):
-        order = _order(token)
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except OrderClosed:
+            return JsonResponse({"error": "This page has timed out. Please open your order from your e-mail again."},
+                                status=403)
+
+    def post(self, request, pk):
+        order = _order(request, pk)
         return local_confirm_response(
-            request, return_path=reverse("finance:payment-return", args=[order.token]),
+            request, return_path=reverse("finance:payment-return", args=[order.pk]),
             gone="This payment has expired. Please reload the page.",
             confirm=lambda intent_id, method: payment_confirm_local(order=order, payment_intent_id=intent_id,
                                                                     payment_method=method),
@@ -149,17 +177,17 @@ class PayLocalConfirmView(View):
 
 
 @method_decorator(never_cache, name="dispatch")
-class PaymentReturnView(View):
+class PaymentReturnView(_OrderPage):
     """Where the browser lands after Stripe.js: record what Stripe says, then go on."""
 
-    def get(self, request, token):
-        order = _order(token)
+    def get(self, request, pk):
+        order = _order(request, pk)
         intent_id = request.GET.get("payment_intent", "")
         if not INTENT_ID.match(intent_id) or not Payment.objects.filter(
             order=order, provider=Payment.Provider.CARD, reference=intent_id
         ).exists():
             raise Http404
-        pay_url = reverse("finance:pay", args=[order.token])
+        pay_url = reverse("finance:pay", args=[order.pk])
         try:
             result = payment_confirm(payment_intent_id=intent_id)
         except Busy:
@@ -200,23 +228,28 @@ class StripeWebhookView(View):
     def post(self, request):
         try:
             event = gateway.event_construct(request.body, request.headers.get("Stripe-Signature"))
-        except gateway.WebhookInvalid:
-            log.warning("stripe webhook rejected: signature did not verify")
+        except gateway.WebhookMalformed as exc:  # signed by Stripe's secret, but not an event we can read
+            log.warning("stripe webhook rejected: malformed event (%s)", exc)
+            return HttpResponseBadRequest("malformed event")
+        except gateway.WebhookInvalid as exc:
+            log.warning("stripe webhook rejected: %s", exc)
             return HttpResponseBadRequest("invalid signature")
         try:
             with transaction.atomic(), lock_timeout():
                 try:
                     with transaction.atomic():
-                        StripeEvent.objects.create(event_id=event.id, type=event.type[:80])
+                        StripeEvent.objects.create(event_id=event.id, type=event.type)
                 except IntegrityError:
                     log.info("stripe event %s: repeat, ignored", event.id)
                     return HttpResponse(status=200)
                 if event.type in self.HANDLED:
-                    intent_id = event.data.object.id
+                    intent_id = event.object_id
                     try:
                         log.info("stripe event %s (%s): %s", event.id, event.type, _intent_confirm(intent_id))
                     except PaymentNotFound:  # nor a gift's (DonationNotFound)
                         log.info("stripe event %s: intent %s is not ours", event.id, intent_id)
+                    except gateway.IntentMissing:  # ours, but Stripe says "no such intent": retrying won't help
+                        log.warning("stripe event %s: intent %s unknown to Stripe, acknowledged", event.id, intent_id)
                     except AmountMismatch:
                         log.error("stripe event %s: amount mismatch on %s", event.id, intent_id)
         except (Busy, GatewayUnavailable) as exc:

@@ -39,17 +39,26 @@ INSTALLED_APPS = [
     "classes",
     "enrollment",
     "finance",
+    "axes",  # staff login lockout: attempts, lockouts and their admin pages (see "Staff login" below)
 ]
+
+#: No page's address goes to another site in a Referer header (links to maps and Stripe).
+SECURE_REFERRER_POLICY = "same-origin"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
+    "core.headers.PermissionsPolicyMiddleware",  # Permissions-Policy (PERMISSIONS_POLICY below)
+    # Above everything that touches the database: an outage anywhere below → the 503 page (with the headers above).
+    "core.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.outage.SessionMiddleware",  # Django's, but a session save that fails in an outage → 503, not 400
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: answers a locked-out login
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,6 +104,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# --- Staff login: django-axes locks out after repeated failures --------------------------------
+# AxesStandaloneBackend refuses a locked-out login before ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)  # failures before a lockout
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15.0) / 60  # hours; then the counter starts over
+# Locked out per user name (whatever the address) and per client address (whatever the name).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True  # a right password clears that user's failures
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the
+# outermost of them saw (core.client_ip; the /my/ throttle uses the same).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+
+# --- Cache: Redis when REDIS_URL is set (shared by every web process: the /my/ throttle counts
+# across gunicorn workers and machines), else local memory (the one-process demo) ----------------
+if env.str("REDIS_URL", default=""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env.str("REDIS_URL"), "KEY_PREFIX": "libclasses"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "libclasses"}}
+
+# --- Content-Security-Policy (django-csp 4) and Permissions-Policy ------------------------------
+# Only our own scripts, styles, fonts and frames; no inline script or style anywhere (templates
+# use static files and classes). The payment pages add exactly the origins Stripe.js needs
+# (finance.gateway.stripe_csp: Stripe's, or localstripe's at STRIPE_API_BASE in the demo/tests).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # data: for the venue map preview and the empty favicon
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Browser features no page uses are off (core.headers); "payment" is allowed to Stripe's frames on
+# the payment pages only.
+PERMISSIONS_POLICY = {
+    "camera": [], "microphone": [], "geolocation": [], "payment": [], "usb": [], "serial": [],
+    "hid": [], "magnetometer": [], "gyroscope": [], "accelerometer": [],
+    "display-capture": [], "browsing-topics": [],
+}
 
 # --- Time and language ----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

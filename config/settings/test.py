@@ -18,3 +18,6 @@ STATIC_ROOT = Path(tempfile.mkdtemp(prefix="libclasses-static-"))  # WhiteNoise 
 # transport. Suites that need the real thing (a Celery worker on Redis) set their own.
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Each test process has its own cache (never the shared Redis of CI, which other runs use too);
+# tests/conftest.py empties it around every test, so throttles never carry over.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "libclasses-test"}}

@@ -133,11 +133,11 @@ def _transition(
 
 
 def course_check_open(course: Course, *, now: dt.datetime, index: int | None = None) -> None:
-    """Registration rules on the server: the course is open, its semester's registration has
-    opened, and its week-out cutoff has not passed."""
+    """Registration rules on the server: the course is open (or running, decided before its
+    cutoff), its semester's registration has opened, and its week-out cutoff has not passed."""
     if course.status == Course.Status.CANCELLED:
         raise CourseNotOpen(f"“{course.title}” has been cancelled.", index=index)
-    if course.status != Course.Status.OPEN:
+    if course.status not in Course.TAKES_REGISTRATIONS:
         raise CourseNotOpen(f"“{course.title}” is not open for registration.", index=index)
     if not course.semester.registration_is_open(now):
         opens = local(course.semester.registration_opens_at)
@@ -335,7 +335,7 @@ def registrations_confirm_paid(
             course = registration.course = courses[registration.course_id]
             if registration.status == S.CONFIRMED:
                 continue
-            course_open = course.status == Course.Status.OPEN and not course.is_past_cutoff(now)
+            course_open = course.takes_registrations(now)
             in_time = course_open and registration.status in (S.HELD, S.OFFERED) and registration.expires_at > now
             # After its hold ran out, a registration gets a seat only if one is free, nobody is
             # waiting in line for it, the attendee has not registered again meanwhile, and its
@@ -382,9 +382,7 @@ def waitlist_offer_next(*, course_id: int, now: dt.datetime | None = None) -> li
     options = EnrollmentOptions.current()
     with locked_atomic():
         course = _lock_courses([course_id]).get(course_id)
-        if course is None or course.status != Course.Status.OPEN or course.registration_closes_at is None:
-            return offered
-        if course.is_past_cutoff(now):
+        if course is None or not course.takes_registrations(now):
             return offered
         free = course.capacity - seats_taken(course_id, now=now)
         if free <= 0:

@@ -2,7 +2,10 @@
 
 ``course_decide`` is the one place a course runs or is cancelled (ARCHITECTURE §3): the week-out
 run calls it for every open course whose cutoff has passed, staff call it before the cutoff to run
-a class anyway or to cancel it early. The decision is a ``CourseDecision`` row, one per course
+a class anyway or to cancel it early. A class staff decided to run before its cutoff keeps taking
+registrations until the cutoff; the week-out run then does what the cutoff does for a running
+class (reminders, holds and the waitlist closed, the roster) through the same ``course_decide``,
+which finds the decision made and completes it (``CourseDecision.completed_at``) exactly once. The decision is a ``CourseDecision`` row, one per course
 ever (a unique column), written under the course's row lock together with everything that follows
 from it — registrations closed, messages queued, the call list — so a second run, a retry or two
 runs at once change nothing more.
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from classes.models import Course, Meeting
@@ -79,6 +82,9 @@ class DecisionLine:
     dry_run: bool = False
     error: str = ""
     refund_reason: str = ""
+    #: A class decided earlier to run (staff, before its cutoff) whose cutoff work was done now
+    #: (or, in a dry run, would be): it is not decided again.
+    closed: bool = False
     #: Not decided: below its minimum, and its first meeting has begun (``DecisionTooLate``).
     late: bool = False
 
@@ -92,6 +98,10 @@ class DecisionLine:
                     "meeting has begun: not cancelled automatically; decide it on the week-out page")
         if self.error:
             return f"FAILED {self.course} — {self.error}"
+        if self.dry_run and self.closed:
+            return f"CLOSE {self.course} — decided earlier: runs (registration closes, reminders to send)"
+        if self.closed:
+            return f"CLOSED {self.course} — decided earlier: runs (registration closed, reminders sent)"
         if not self.dry_run and not self.decided:
             return f"ALREADY DECIDED {self.course} — {'runs' if self.runs else 'cancelled'} (nothing more to do)"
         verb = "DECIDE" if self.dry_run else "DECIDED"
@@ -214,7 +224,10 @@ def course_decide(
     a course decided to run after its first meeting began sends no reminder or roster. With ``force``
     (staff, any time while the course is open) a ``reason`` is required, and both are recorded.
     A course already decided returns its decision and nothing changes (``decision.created`` is
-    False). In the same transaction: the course's status; for a cancelled course every active
+    False) — but for one staff decided to run before its cutoff: registration stays open (the
+    course is running) and nothing follows at once; called again once the cutoff has passed (the
+    week-out run does), it does what follows from running now, once (``decision.closed`` is True,
+    ``completed_at`` is set). In the same transaction: the course's status; for a cancelled course every active
     registration cancelled (audit rows with ``actor``), each registrant told (or put on the call
     list) and the instructor told; for a running course a reminder to each confirmed registrant
     (or the call list), holds and offers expired, the waitlist cancelled and told, the roster to
@@ -238,7 +251,13 @@ def course_decide(
             raise CourseNotOpen("That class does not exist.")
         existing = CourseDecision.objects.filter(course_id=course_id).first()
         if existing is not None:
-            return _decided(existing, created=False)
+            if not _cutoff_work_due(existing, course, now):
+                return _decided(existing, created=False)
+            _close_running(course, now=now, actor=actor, label=label)
+            existing.completed_at = now
+            existing.save(update_fields=["completed_at"])
+            log.info("course %s: registration closed at the cutoff (decided earlier to run)", course_id)
+            return _decided(existing, created=False, closed=True)
         if course.status != Course.Status.OPEN:
             raise CourseNotOpen(f"“{course.title}” is {course.get_status_display().lower()}: only an open class "
                                 "can be decided.")
@@ -262,21 +281,33 @@ def course_decide(
         course.status = Course.Status.RUNNING if runs else Course.Status.CANCELLED
         course.save(update_fields=["status", "updated_at"])
         settle: list[int] = []
-        if runs:
+        if runs and not course.is_past_cutoff(now):
+            pass  # run anyway before the cutoff: registration stays open; the cutoff's work comes then
+        elif runs:
             _close_running(course, now=now, actor=actor, label=label)
         else:
             why = f"class cancelled: {reason}" if force else BELOW_MINIMUM
             settle = _close_cancelled(course, now=now, actor=actor, label=label, why=why[:300])
-        decision.completed_at = now
-        decision.save(update_fields=["completed_at"])
+        if not runs or course.is_past_cutoff(now):
+            decision.completed_at = now
+            decision.save(update_fields=["completed_at"])
     log.info("course %s decided: %s (%s confirmed, minimum %s, %s)", course_id, decision.outcome, confirmed,
              course.minimum, "automatic" if force is None else "staff")
     return _decided(decision, created=True, settle_ids=settle)
 
 
-def _decided(decision: CourseDecision, *, created: bool, settle_ids: list[int] | None = None) -> CourseDecision:
+def _cutoff_work_due(decision: CourseDecision, course: Course, now: dt.datetime) -> bool:
+    """A class decided to run before its cutoff, whose cutoff has now passed and whose cutoff
+    work (reminders, holds and waitlist closed, the roster) is not done yet."""
+    return (decision.outcome == Outcome.RUNNING and decision.completed_at is None
+            and course.status == Course.Status.RUNNING and course.is_past_cutoff(now))
+
+
+def _decided(decision: CourseDecision, *, created: bool, settle_ids: list[int] | None = None,
+             closed: bool = False) -> CourseDecision:
     decision.created = created
     decision.settle_ids = list(settle_ids or [])
+    decision.closed = closed
     return decision
 
 
@@ -294,10 +325,12 @@ def _first_start() -> Subquery:
 
 def courses_due(*, now: dt.datetime) -> list[Course]:
     """Open courses whose week-out cutoff (local midnight ``semester.cutoff_days`` before the
-    first meeting's day) has passed, soonest first; one query (with their confirmed counts)."""
+    first meeting's day) has passed, and courses staff decided earlier to run whose cutoff has
+    passed and whose cutoff work is not done; soonest first; one query (with confirmed counts)."""
     horizon = now + dt.timedelta(days=MAX_CUTOFF_DAYS + 2)
+    run_early = Q(status=Course.Status.RUNNING, decision__outcome=Outcome.RUNNING, decision__completed_at__isnull=True)
     qs = (
-        Course.objects.filter(status=Course.Status.OPEN).select_related("semester")
+        Course.objects.filter(Q(status=Course.Status.OPEN) | run_early).select_related("semester")
         .annotate(first_meeting_start=_first_start())
         .filter(first_meeting_start__isnull=False, first_meeting_start__lt=horizon)
     )
@@ -313,9 +346,11 @@ def _preview(courses: list[Course], *, now) -> list[DecisionLine]:
         refunds.setdefault(course_id, []).append((pk, price))
     lines = []
     for course in courses:
-        runs = course.confirmed_count >= course.minimum
+        closes = course.status == Course.Status.RUNNING  # decided earlier to run: only the cutoff's work
+        runs = closes or course.confirmed_count >= course.minimum
         line = DecisionLine(course_id=course.pk, course=str(course), confirmed=course.confirmed_count,
-                            minimum=course.minimum, outcome=Outcome.RUNNING if runs else Outcome.CANCELLED, dry_run=True)
+                            minimum=course.minimum, outcome=Outcome.RUNNING if runs else Outcome.CANCELLED, dry_run=True,
+                            closed=closes)
         if not runs and course.first_meeting_start <= now:
             line.late = True  # left to staff (``DecisionTooLate``)
         elif not runs:
@@ -353,7 +388,7 @@ def week_out_run(*, now: dt.datetime | None = None, dry_run: bool = False) -> li
             lines.append(line)
             continue
         line.confirmed, line.minimum, line.outcome = decision.confirmed_count, decision.minimum, decision.outcome
-        line.decided, line.settle_ids = decision.created, decision.settle_ids
+        line.decided, line.settle_ids, line.closed = decision.created, decision.settle_ids, decision.closed
         line.refund_reason = refund_reason(decision)
         if decision.settle_ids:
             total = Registration.objects.filter(pk__in=decision.settle_ids).aggregate(total=Sum("price"))["total"]

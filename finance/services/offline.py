@@ -27,7 +27,13 @@ from core.outbox import outbox_enqueue
 from enrollment.models import Order, Registration
 from enrollment.services import AttendeeInput, BuyerInput
 
-from ..balances import OrderBalance, order_balance, registration_charge
+from ..balances import (
+    OrderBalance,
+    order_balance,
+    order_patron_balance,
+    registration_charge,
+    registration_patron_charge,
+)
 from ..errors import NothingToPay, PaymentError
 from ..models import Payment, Refund
 from ..refund_words import note_of_refunds
@@ -242,26 +248,34 @@ class Receipt:
         return note_of_refunds(pending).timings
 
 
-def order_receipt(order: Order, *, now: dt.datetime | None = None) -> Receipt:
+def order_receipt(order: Order, *, split: bool = False, now: dt.datetime | None = None) -> Receipt:
     """What a receipt shows: each registration (attendee, class, first meeting, status, charge),
     the succeeded payments (method, check number, payer, who took it, when), refunds, and the
-    balance. A handful of queries, whatever the order's size."""
+    balance. A handful of queries, whatever the order's size.
+
+    By default it is the patron's receipt: each seat at the patron's own price, the patron's own
+    payments and refunds — no Pass the Buck award, as a line, an amount or a label; the balance due
+    is the same. ``split=True`` (only for ``finance.view_fundentry``) shows the full fee and the
+    fund's payments too."""
     registrations = (
         order.registrations.select_related("course", "course__semester", "course__venue")
-        .prefetch_related("course__meetings").order_by("pk")
+        .prefetch_related("course__meetings", "fund_entries").order_by("pk")
     )
+    charge_of = registration_charge if split else registration_patron_charge
     lines = []
     for r in registrations:
         meetings = r.course.ordered_meetings()
-        lines.append(ReceiptLine(registration=r, charge=registration_charge(r),
+        lines.append(ReceiptLine(registration=r, charge=charge_of(r),
                                  first_meeting=meetings[0].starts_at if meetings else None))
-    payments = list(
-        Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).select_related("taken_by")
-        .order_by("succeeded_at", "pk")
-    )
-    refunds = list(Refund.objects.filter(payment__order=order).exclude(status=Refund.Status.FAILED).order_by("pk"))
-    return Receipt(order=order, site=SiteOptions.current(), lines=lines, payments=payments, refunds=refunds,
-                   balance=order_balance(order), issued_at=now or timezone.now())
+    payments = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).select_related("taken_by")
+    refunds = Refund.objects.filter(payment__order=order).exclude(status=Refund.Status.FAILED).select_related("payment")
+    if not split:
+        payments = payments.exclude(provider=Payment.Provider.SCHOLARSHIP)
+        refunds = refunds.exclude(payment__provider=Payment.Provider.SCHOLARSHIP)
+    return Receipt(order=order, site=SiteOptions.current(), lines=lines,
+                   payments=list(payments.order_by("succeeded_at", "pk")), refunds=list(refunds.order_by("pk")),
+                   balance=order_balance(order) if split else order_patron_balance(order),
+                   issued_at=now or timezone.now())
 
 
 def desk_receipt_queue(*, order: Order, actor=None, now: dt.datetime | None = None) -> OutboxMessage | None:

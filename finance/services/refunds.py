@@ -92,7 +92,8 @@ def refund_issue(*, refund_id: int, now: dt.datetime | None = None) -> Refund:
                               "registration": refund.registration_id or ""},
                 )
         except (GatewayUnavailable, CardDeclined) as exc:
-            refund.last_error = f"{type(exc.__cause__ or exc).__name__}: {exc.message}"[:300]
+            # For staff: what Stripe really said (never the patron's "you have not been charged").
+            refund.last_error = (exc.detail or type(exc.__cause__ or exc).__name__)[:300]
             if refund.attempts >= MAX_ATTEMPTS:
                 refund.status = R.FAILED
             refund.save(update_fields=["attempts", "last_error", "status", "updated_at"])

@@ -1,8 +1,9 @@
 """Who received a Pass the Buck scholarship is seen only by the coordinator and Finance
-(``finance.view_fundentry``). Pages that list an order's or a registration's payments and
-refunds to other staff (the front desk's order and receipt pages, the back office's registration
-page) name a scholarship payment "Library credit" and hide its reference and reason, so the
-figures still add up but nothing says a scholarship was given.
+(``finance.view_fundentry``). Other staff never get a scholarship payment to show: the front
+desk's receipt (``finance.services.offline.order_receipt``) and the registration's money trail
+(``enrollment.admin``) leave the fund's payments and their refunds out and show the patron's own
+price. These tags are the second line: should such a payment reach a page, it is named "Library
+credit", with no reference or reason.
 
 Usage: ``{% load money_privacy %}`` then ``{% payment_method payment %}``,
 ``{% payment_reference payment %}``, ``{% refund_reason refund %}``.

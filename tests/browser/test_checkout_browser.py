@@ -108,7 +108,7 @@ def test_checkout_two_attendees_two_classes_paid_by_card_and_emailed(
 
     # --- the pay page: what is paid for, the total, the card field ------------------------------
     order = Order.objects.get(email=BUYER["email"])
-    expect(page).to_have_url(f"{live_url}{reverse('finance:pay', args=[order.token])}")
+    expect(page).to_have_url(f"{live_url}{reverse('finance:pay', args=[order.pk])}")
     expect(page.locator("h1")).to_have_text("Pay for your registration")
     summary = page.get_by_role("table", name="Attendees, classes and prices")
     expect(summary.get_by_role("row")).to_have_count(5)  # header, three seats, total
@@ -122,7 +122,7 @@ def test_checkout_two_attendees_two_classes_paid_by_card_and_emailed(
     pay.click()
 
     # --- the confirmation page ----------------------------------------------------------------
-    confirmation_url = f"{live_url}{reverse('enrollment:order-confirmation', args=[order.token])}"
+    confirmation_url = f"{live_url}{reverse('enrollment:order-confirmation', args=[order.pk])}"
     expect(page).to_have_url(confirmation_url, timeout=15_000)
     expect(page.locator("h1")).to_have_text("You’re registered")
     table = page.get_by_role("table", name=f"Attendees and classes of order {order.reference}")
@@ -199,7 +199,7 @@ def test_declined_card_shows_the_error_at_the_card_field_and_keeps_the_seats(
         buyer=BuyerInput(first_name="Casey", last_name="Nguyen", email="casey@example.org", phone="785-555-0177"),
         attendees=[AttendeeInput(course_id=bread.pk, first_name="Casey", last_name="Nguyen")],
     ).order
-    page.goto(f"{live_url}{reverse('finance:pay', args=[order.token])}")
+    page.goto(f"{live_url}{reverse('finance:pay-link', args=[order.token])}")  # the link, exchanged for the page
     type_card(page, CARD_DECLINED)
     with page.expect_navigation(url=re.compile(r"/pay/")):  # the return page sends the patron back here
         page.get_by_role("button", name="Pay $40.00").click()

@@ -69,7 +69,7 @@ def test_a_donor_gives_25_dollars_by_card_and_gets_the_receipt(
         page.get_by_role("button", name="Continue to payment").click()
 
     donation = Donation.objects.get()
-    expect(page).to_have_url(f"{live_url}{reverse('finance:donate-pay', args=[donation.token])}")
+    expect(page).to_have_url(f"{live_url}{reverse('finance:donate-pay', args=[donation.pk])}")
     expect(page.locator("h1")).to_have_text("Pay for your gift")
     give = page.get_by_role("button", name="Give $25.00")
     expect(card_field(page).get_by_placeholder("number", exact=True)).to_be_visible()
@@ -77,7 +77,7 @@ def test_a_donor_gives_25_dollars_by_card_and_gets_the_receipt(
     type_card(page, "4242 4242 4242 4242")
     give.click()
 
-    expect(page).to_have_url(f"{live_url}{reverse('finance:donate-thanks', args=[donation.token])}",
+    expect(page).to_have_url(f"{live_url}{reverse('finance:donate-thanks', args=[donation.pk])}",
                              timeout=15_000)
     expect(page.locator("h1")).to_have_text("Thank you for your gift")
     donation.refresh_from_db()

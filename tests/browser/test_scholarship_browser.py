@@ -69,13 +69,13 @@ def test_a_patron_asks_for_a_scholarship_and_pays_half_by_card(
     _checkout(page, live_url, course, scholarship=True)
 
     order = Order.objects.get(email="sam.ortiz@example.org")
-    expect(page).to_have_url(f"{live_url}{reverse('finance:pay', args=[order.token])}")
+    expect(page).to_have_url(f"{live_url}{reverse('finance:pay', args=[order.pk])}")
     summary = page.get_by_role("table", name="Attendees, classes and prices")
     expect(summary).to_contain_text("half price with a Pass the Buck scholarship")
     expect(summary.get_by_role("row", name="Total due now")).to_contain_text("$20.00")
     _pay(page, "$20.00")
 
-    expect(page).to_have_url(f"{live_url}{reverse('enrollment:order-confirmation', args=[order.token])}",
+    expect(page).to_have_url(f"{live_url}{reverse('enrollment:order-confirmation', args=[order.pk])}",
                              timeout=15_000)
     expect(page.locator("h1")).to_have_text("You’re registered")
     table = page.get_by_role("table", name=f"Attendees and classes of order {order.reference}")
@@ -105,7 +105,7 @@ def test_when_the_fund_is_short_the_patron_can_register_at_full_price(
         panel.get_by_role("button", name="Register at full price").click()
 
     order = Order.objects.get(email="sam.ortiz@example.org")
-    expect(page).to_have_url(f"{live_url}{reverse('finance:pay', args=[order.token])}")
+    expect(page).to_have_url(f"{live_url}{reverse('finance:pay', args=[order.pk])}")
     _pay(page, "$40.00")
     expect(page.locator("h1")).to_have_text("You’re registered", timeout=15_000)
     assert fund_balance() == Decimal("5.00")

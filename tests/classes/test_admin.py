@@ -120,6 +120,30 @@ def slot(n: int, hour: int, minute: int = 0, minutes: int = 90):
 # --- creating through the admin --------------------------------------------------------------
 
 
+def test_a_new_semester_starts_unpublished(staff_client, client):
+    """Staff build a semester before patrons see it: the add form's "Published" starts unticked,
+    a semester saved without ticking it stays out of the catalog, and ticking it publishes it."""
+    assert Semester().is_published is False
+    page = staff_client.get(reverse("admin:classes_semester_add")).content.decode()
+    box = next(tag for tag in page.split("<input")[1:] if 'name="is_published"' in tag)
+    assert "checked" not in box.split(">")[0]
+    data = {
+        "name": "Fall 2031", "slug": "fall-2031",
+        "starts_on": day(10).isoformat(), "ends_on": day(100).isoformat(),
+        "registration_opens_at_0": day(-5).isoformat(), "registration_opens_at_1": "09:00:00", "cutoff_days": "7",
+    }
+    assert staff_client.post(reverse("admin:classes_semester_add"), data).status_code == 302
+    semester = Semester.objects.get(slug="fall-2031")
+    assert semester.is_published is False
+    course_with_meetings(semester=semester, title="Not Yet Shown", first=local_dt(day(20), 18))
+    assert "Not Yet Shown" not in client.get(reverse("classes:home")).content.decode()
+    change = reverse("admin:classes_semester_change", args=[semester.pk])
+    assert staff_client.post(change, {**data, "is_published": "on"}).status_code == 302
+    semester.refresh_from_db()
+    assert semester.is_published is True
+
+
+
 def test_staff_create_semester_venue_instructor_and_course_with_two_meetings(staff_client):
     category = CategoryFactory()
     first_day, last_day = day(10), day(100)

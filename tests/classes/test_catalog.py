@@ -56,8 +56,9 @@ def titles(response) -> list[str]:
 
 # --- query counts ---------------------------------------------------------------------------
 
-def _bulk_courses(n: int, *, start: int, semester, category, instructor, venue, other_venue) -> None:
-    """``n`` open courses with two meetings each (the second at another venue), made in bulk."""
+def _bulk_courses(n: int, *, start: int, semester, category, instructor, venue, other_venue, days: int = 21) -> None:
+    """``n`` open courses with two meetings each (the second at another venue), made in bulk, the
+    first ``days`` days from today or later."""
     courses = Course.objects.bulk_create(
         Course(
             semester=semester, title=f"Bulk course {i:03d}", slug=f"bulk-{i:03d}", category=category,
@@ -68,7 +69,7 @@ def _bulk_courses(n: int, *, start: int, semester, category, instructor, venue, 
     )
     meetings = []
     for i, course in enumerate(courses):
-        first = local_dt(today() + dt.timedelta(days=21 + i % 40), 9 + i % 10)
+        first = local_dt(today() + dt.timedelta(days=days + i % 40), 9 + i % 10)
         meetings.append(Meeting(course=course, starts_at=first, ends_at=first + dt.timedelta(minutes=90)))
         second = first + dt.timedelta(weeks=1)
         meetings.append(
@@ -92,7 +93,10 @@ def _count_queries(client, url: str, expect_title: str) -> int:
 
 
 def test_catalog_pages_use_the_same_number_of_queries_for_10_and_200_courses(client):
-    semester = SemesterFactory()
+    """Also with two semesters on show (the current one and the next: a search covers both)."""
+    semester = SemesterFactory(starts_on=today() - dt.timedelta(days=14), ends_on=today() + dt.timedelta(days=70))
+    later = SemesterFactory(slug="later", starts_on=today() + dt.timedelta(days=71),
+                            ends_on=today() + dt.timedelta(days=200))
     category = CategoryFactory(name="Crafts", slug="crafts")
     CategoryFactory(name="Cooking", slug="cooking")
     kw = {
@@ -102,24 +106,32 @@ def test_catalog_pages_use_the_same_number_of_queries_for_10_and_200_courses(cli
     category_url = reverse("classes:category", args=["crafts"])
     weekday = (today() + dt.timedelta(days=21)).isoweekday()  # course 000 meets then, at 9 am
     filtered_url = HOME + f"?q=bulk&weekday={weekday}&time_of_day=morning&has_seats=on&audience=adults"
+    later_url = HOME + "?semester=later"
+    all_url = HOME + "?semester=all"
 
     _bulk_courses(10, start=0, **kw)
+    _bulk_courses(10, start=500, **{**kw, "semester": later}, days=80)
     small = [
         _count_queries(client, HOME, "Bulk course 009"),
-        _count_queries(client, category_url, "Bulk course 009"),
+        _count_queries(client, category_url, "Bulk course 509"),
         _count_queries(client, filtered_url, "Bulk course 000"),
+        _count_queries(client, later_url, "Bulk course 509"),
+        _count_queries(client, all_url, "Bulk course 509"),
     ]
 
     _bulk_courses(190, start=10, **kw)
+    _bulk_courses(190, start=510, **{**kw, "semester": later}, days=80)
     large = [
         _count_queries(client, HOME, "Bulk course 199"),
-        _count_queries(client, category_url, "Bulk course 199"),
+        _count_queries(client, category_url, "Bulk course 699"),
         _count_queries(client, filtered_url, "Bulk course 000"),
+        _count_queries(client, later_url, "Bulk course 699"),
+        _count_queries(client, all_url, "Bulk course 699"),
     ]
 
     assert small == large
-    # site options, semester, categories, venues, courses, their meetings (+ the category page's category)
-    assert large == [6, 7, 6]
+    # site options, semesters, categories, venues, courses, their meetings (+ the category page's category)
+    assert large == [6, 7, 6, 6, 6]
 
 
 def test_course_page_query_count_does_not_grow_with_meetings(client):
@@ -295,8 +307,9 @@ def test_has_seats_leaves_out_courses_past_their_cutoff(client, filter_courses):
     from enrollment.selectors import course_seats_annotate
 
     def open_titles(now):
-        qs = course_seats_annotate(catalog_courses(semester=bread.semester), now=now)
-        return sorted(c.title for c in catalog_filter(qs, CatalogFilters(has_seats=True), semester=bread.semester, now=now))
+        qs = course_seats_annotate(catalog_courses(semesters=[bread.semester]), now=now)
+        return sorted(c.title for c in catalog_filter(qs, CatalogFilters(has_seats=True), semesters=[bread.semester],
+                                                      now=now))
 
     assert "Bread Baking" in open_titles(closes - dt.timedelta(minutes=1))
     assert "Bread Baking" not in open_titles(closes)
@@ -427,7 +440,8 @@ def test_registration_not_yet_open_says_when_it_opens(client):
     [(Course.Status.CANCELLED, "Cancelled"), (Course.Status.RUNNING, "Running"), (Course.Status.COMPLETED, "Completed")],
 )
 def test_status_labels(client, status, label):
-    course = course_with_meetings(status=status)
+    # Past the cutoff: a running class before it still takes registrations (test_run_early.py).
+    course = course_with_meetings(status=status, first=timezone.now() + dt.timedelta(days=3))
     body = client.get(course.get_absolute_url()).content.decode()
     assert f"<strong>{label}.</strong>" in body
     assert "seats left" not in body

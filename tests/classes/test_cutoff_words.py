@@ -73,7 +73,7 @@ def test_the_course_page_says_register_by_the_last_day(client, course, first_day
 
 def test_the_confirmation_page_and_email_say_cancel_by_the_last_day(client, course, first_day):
     registration = RegistrationFactory(course=course, order=OrderFactory(email="jordan@example.org"))
-    body = client.get(reverse("enrollment:order-confirmation", args=[registration.order.token])).content.decode()
+    body = client.get(reverse("enrollment:order-confirmation-link", args=[registration.order.token]), follow=True).content.decode()
     check(body, first_day, wording="Cancel by {day} for a full refund")
     messages.queue_confirmation(registration.order, [registration])
     message = OutboxMessage.objects.get(template="registration_confirmed")
@@ -89,7 +89,7 @@ def test_the_cancel_page_says_cancel_by_the_last_day(client, course, first_day, 
     clerk = django_user_model.objects.create_user("desk")
     registration = desk_register(buyer=buyer("jordan@example.org"), attendees=[seat(course, scholarship=False)],
                                  provider=Payment.Provider.CASH, actor=clerk).registrations[0]
-    url = reverse("enrollment:registration-cancel", args=[manage_token("jordan@example.org"), registration.pk])
+    url = reverse("enrollment:registration-cancel-link", args=[manage_token("jordan@example.org"), registration.pk])
     body = client.get(url, follow=True).content.decode()
     check(body, first_day, wording="Cancel by {day} for a full refund")
 

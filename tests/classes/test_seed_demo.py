@@ -51,7 +51,15 @@ def seeded(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def semester(seeded):
-    return Semester.objects.get()
+    """The demo's current semester (the next one is ``next_semester``)."""
+    return Semester.objects.get(courses__slug=demo_data.COURSES[0].slug)
+
+
+@pytest.fixture
+def next_semester(seeded):
+    from classes.demo_next import NEXT_COURSES
+
+    return Semester.objects.get(courses__slug=NEXT_COURSES[0].slug)
 
 
 @pytest.fixture
@@ -75,7 +83,13 @@ def test_running_on_a_later_day_moves_the_semester_and_keeps_counts(seeded):
     seed_demo(now=later)  # raises CommandError if the moved schedule broke a rule
     assert counts()["Course"] == seeded["counts"]["Course"]
     assert counts()["Meeting"] == seeded["counts"]["Meeting"]
-    assert Semester.objects.count() == 1
+    assert Semester.objects.count() == 2  # the current semester and the next, moved along
+    current = Semester.objects.get(courses__slug=demo_data.COURSES[0].slug)
+    from classes.demo_next import NEXT_COURSES
+
+    upcoming = Semester.objects.get(courses__slug=NEXT_COURSES[0].slug)
+    assert current.starts_on == timezone.localdate(later) - dt.timedelta(days=35)
+    assert upcoming.starts_on > current.ends_on and upcoming.slug != current.slug
     for course in Course.objects.annotate(n=Count("registrations", filter=Q(registrations__status="confirmed"))):
         assert course.n <= course.capacity
 
@@ -245,6 +259,31 @@ def test_registrations_vary_and_never_exceed_capacity(courses):
     assert sum(0 < confirmed[c.pk] < c.minimum for c in open_courses) >= 5
     assert sum(c.minimum <= confirmed[c.pk] < c.capacity for c in open_courses) >= 5
     assert Registration.objects.filter(status=Registration.Status.CONFIRMED).count() >= 300
+
+
+def test_the_next_semester_is_published_with_registration_open_and_in_the_catalog(semester, next_semester, client):
+    from classes.demo_next import NEXT_COURSES
+    from classes.selectors import semesters_visible
+
+    now = timezone.now()
+    assert next_semester.is_published and next_semester.registration_is_open(now)
+    assert next_semester.starts_on > semester.ends_on
+    assert semesters_visible(now=now) == [semester, next_semester]
+    upcoming = list(next_semester.courses.prefetch_related("meetings"))
+    assert len(upcoming) == len(NEXT_COURSES) >= 6
+    for course in upcoming:
+        assert course.status == Course.Status.OPEN and not course.is_past_cutoff(now)
+        assert course.registrations.filter(status=Registration.Status.CONFIRMED).count() <= course.capacity
+    # The catalog: the current semester first, the next a click away, a search covering both.
+    home = client.get("/").content.decode()
+    assert f"<h1>{semester.name} classes</h1>" in home and f"?semester={next_semester.slug}" in home
+    response = client.get("/", {"semester": next_semester.slug})
+    assert sorted(c.title for c in response.context["courses"]) == sorted(spec.title for spec in NEXT_COURSES)
+    body = response.content.decode()
+    for course in upcoming:  # each with its Register button
+        assert f'name="course" value="{course.pk}"' in body
+    found = {c.title for c in client.get("/", {"q": "sourdough"}).context["courses"]}
+    assert found == {"Sourdough from Scratch", "Sourdough: Next Steps"}
 
 
 def test_catalog_fee_and_semester_name():

@@ -96,7 +96,7 @@ def test_too_few_seats_asks_once_and_the_error_names_the_box(client):
     data["class0-waitlist"] = "on"
     response = place(client, data)
     order = Order.objects.latest("pk")
-    assert response["Location"] == reverse("finance:pay", args=[order.token])
+    assert response["Location"] == reverse("finance:pay", args=[order.pk])
     assert sorted(order.registrations.values_list("attendee_first_name", "status")) == [
         ("Alex", S.HELD), ("Sam", S.WAITLISTED)]
 
@@ -157,7 +157,7 @@ def test_a_mixed_order_marks_the_waitlist_place_not_charged(client, bread):
     add(client, pottery)
     place(client, filled(client, [("Alex", "Reader")], [("Alex", "Reader")]))
     order = Order.objects.latest("pk")
-    body = client.get(reverse("enrollment:order-confirmation", args=[order.token])).content.decode()
+    body = client.get(reverse("enrollment:order-confirmation", args=[order.pk])).content.decode()
     assert "Not charged (waitlist)" in body
     assert "Total paid" in body
     assert "Pottery: Alex Reader on the waitlist" in body

@@ -13,7 +13,7 @@ from classes.models import Course, Meeting
 from core.models import OutboxMessage
 from enrollment.models import CallListEntry, Order, Registration
 from enrollment.services.course_changes import course_change_notify
-from enrollment.services.weekout import course_decide
+from enrollment.services.weekout import course_decide, week_out_run
 from tests.enrollment.mail_checks import both, only_message, parts, site  # noqa: F401  (site: autouse fixture)
 from tests.factories import (
     InstructorFactory,
@@ -141,6 +141,8 @@ def test_a_reminder_after_a_change_carries_the_new_time_and_place(course):
 
     change(course, edit)
     course_decide(course_id=course.pk, force="run", reason="enough interest", now=timezone.now())
+    # Run before its cutoff, the class is reminded at the cutoff (issue 10): the week-out run then.
+    week_out_run(now=Course.objects.get(pk=course.pk).registration_closes_at + dt.timedelta(minutes=1))
 
     reminders = OutboxMessage.objects.filter(template="reminder")
     assert reminders.count() == 2

@@ -226,7 +226,9 @@ def _past_cutoff(now):
     [
         (lambda now: (course_with_meetings(status="cancelled"), now), CourseNotOpen, "has been cancelled"),
         (lambda now: (course_with_meetings(status="draft"), now), CourseNotOpen, "not open for registration"),
-        (lambda now: (course_with_meetings(status="running"), now), CourseNotOpen, "not open for registration"),
+        # A running class takes registrations until its cutoff (test_run_early.py), not after it.
+        (lambda now: (course_with_meetings(status="running", first=now + dt.timedelta(days=3)), now),
+         RegistrationClosed, "closed on"),
         (_past_cutoff, RegistrationClosed, "closed on"),
         (lambda now: (course_with_meetings(semester__registration_opens_at=now + dt.timedelta(days=1)), now),
          RegistrationClosed, "opens"),

@@ -72,16 +72,28 @@ def mine(course, *, status=S.CONFIRMED, email=EMAIL, **kwargs) -> Registration:
                                attendee_first_name="Alex", attendee_last_name="Reader", **kwargs)
 
 
-def my_url(email=EMAIL) -> str:
-    return reverse("enrollment:my-registrations", args=[manage_token(email)])
+def link(email=EMAIL) -> str:
+    """The "My registrations" link as e-mailed (it carries the signed token)."""
+    return reverse("enrollment:my-registrations-link", args=[manage_token(email)])
 
 
-def cancel_url(registration, email=EMAIL) -> str:
-    return reverse("enrollment:registration-cancel", args=[manage_token(email), registration.pk])
+def arrive(client, email=EMAIL):
+    """Follow the e-mailed link: a redirect to the page at a URL without the token."""
+    response = client.get(link(email))
+    assert response.status_code == 302 and response["Location"] == my_url(), response
+    return response
 
 
-def claim_url(registration, email=EMAIL) -> str:
-    return reverse("enrollment:offer-claim", args=[manage_token(email), registration.pk])
+def my_url() -> str:
+    return reverse("enrollment:my-registrations")
+
+
+def cancel_url(registration) -> str:
+    return reverse("enrollment:registration-cancel", args=[registration.pk])
+
+
+def claim_url(registration) -> str:
+    return reverse("enrollment:offer-claim", args=[registration.pk])
 
 
 def flashes(response) -> list[str]:
@@ -122,6 +134,7 @@ def test_the_page_lists_this_address_s_registrations_only(client, course):
     stranger = RegistrationFactory(course=course, attendee_first_name="Someone", attendee_last_name="Else",
                                    status=S.CANCELLED)
 
+    arrive(client)
     response = client.get(my_url())
     body = response.content.decode()
     assert response.status_code == 200
@@ -138,7 +151,7 @@ def test_the_page_lists_this_address_s_registrations_only(client, course):
 
 @pytest.mark.parametrize("token", ["forged", "jordan@example.org", "jordan@example.org:1abc:xyz", "a/b/c"])
 def test_an_invalid_link_is_a_friendly_page_with_the_request_form(client, token):
-    response = client.get(reverse("enrollment:my-registrations", args=[token]))
+    response = client.get(reverse("enrollment:my-registrations-link", args=[token]))
     assert response.status_code == 403
     body = response.content.decode()
     assert "This link has expired or is not valid" in body
@@ -147,27 +160,30 @@ def test_an_invalid_link_is_a_friendly_page_with_the_request_form(client, token)
 
 def test_an_expired_link_is_a_friendly_page(client, course, monkeypatch, _signing_clock):
     EnrollmentOptions.objects.update_or_create(pk=EnrollmentOptions.current().pk, defaults={"link_days": 30})
-    mine(course)
-    url = my_url()
-    assert client.get(url).status_code == 200
+    registration = mine(course)
+    url = link()
+    arrive(client)
+    assert client.get(my_url()).status_code == 200
     monkeypatch.setattr(signing, "time", types.SimpleNamespace(time=lambda: _signing_clock + 31 * 86400))
     response = client.get(url)
     assert response.status_code == 403
     assert "This link has expired or is not valid" in response.content.decode()
-    assert client.post(cancel_url_from(url, 1)).status_code == 403
-
-
-def cancel_url_from(my_registrations_url: str, pk: int) -> str:
-    return f"{my_registrations_url}cancel/{pk}/"
+    # the session it opened ends with the link: the page asks to open the link again
+    page = client.get(my_url())
+    assert page.status_code == 403 and "Please open your link again" in page.content.decode()
+    assert client.post(cancel_url(registration)).status_code == 403
+    registration.refresh_from_db()
+    assert registration.status == S.CONFIRMED
 
 
 def test_someone_else_s_registration_is_not_found(client, course, settle):
     stranger = mine(course_with_meetings(), email="someone@example.org")
     mine(course)
+    arrive(client)
     assert client.get(cancel_url(stranger)).status_code == 404
     assert client.post(cancel_url(stranger)).status_code == 404
     assert client.get(claim_url(stranger)).status_code == 404
-    assert client.post(cancel_url_from(my_url(), 999999)).status_code == 404
+    assert client.post(reverse("enrollment:registration-cancel", args=[999999])).status_code == 404
     stranger.refresh_from_db()
     assert stranger.status == S.CONFIRMED
     assert settle.calls == []
@@ -180,6 +196,7 @@ def test_cancelling_before_the_cutoff_refunds_in_full_and_offers_the_seat(client
     waiting = mine(course, status=S.WAITLISTED, email="next@example.org")
     payment = _paid_in_cash(registration)
 
+    arrive(client)
     page = client.get(cancel_url(registration))
     body = page.content.decode()
     assert page.status_code == 200
@@ -215,6 +232,7 @@ def test_cancelling_after_the_cutoff_is_not_refunded(client, course, settle, mon
     later = course.registration_closes_at + dt.timedelta(hours=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
 
+    arrive(client)
     body = client.get(cancel_url(registration)).content.decode()
     assert "not refunded" in body
 
@@ -230,6 +248,7 @@ def test_cancelling_after_the_cutoff_is_not_refunded(client, course, settle, mon
 def test_leaving_the_waitlist(client, course, settle):
     mine(course, email="first@example.org")
     waiting = mine(course, status=S.WAITLISTED)
+    arrive(client)
     body = client.get(cancel_url(waiting)).content.decode()
     assert "Leave the waitlist?" in body and "nothing to refund" in body
     response = client.post(cancel_url(waiting))
@@ -240,6 +259,7 @@ def test_leaving_the_waitlist(client, course, settle):
 
 def test_cancelling_twice_changes_nothing(client, course, settle):
     registration = mine(course)
+    arrive(client)
     client.post(cancel_url(registration))
     events = registration.events.count()
     response = client.post(cancel_url(registration))
@@ -255,6 +275,7 @@ def test_a_busy_database_is_a_message_not_a_500(client, course, settle, monkeypa
 
     monkeypatch.setattr("enrollment.views.registration_cancel", busy)
     registration = mine(course)
+    arrive(client)
     response = client.post(cancel_url(registration))
     assert response.status_code == 302
     assert "The system is busy, please try again in a moment." in flashes(response)
@@ -269,6 +290,7 @@ def test_a_failing_refund_settlement_does_not_undo_the_cancellation(client, cour
 
     settle.real = broken
     registration = mine(course)
+    arrive(client)
     response = client.post(cancel_url(registration))
     assert response.status_code == 302
     registration.refresh_from_db()
@@ -282,6 +304,7 @@ def test_no_cancel_button_for_a_class_that_has_ended(client, settle):
 
     ended = course_with_meetings(first=local_dt(today() - dt.timedelta(days=3), 9), status="running")
     registration = mine(ended)
+    arrive(client)
     body = client.get(my_url()).content.decode()
     assert cancel_url(registration) not in body
     response = client.post(cancel_url(registration))
@@ -294,6 +317,7 @@ def test_no_cancel_button_for_a_class_that_has_ended(client, settle):
 
 def test_an_offered_seat_is_claimed_by_paying(client, course):
     offered = mine(course, status=S.OFFERED, expires_at=timezone.now() + dt.timedelta(hours=10))
+    arrive(client)
     body = client.get(my_url()).content.decode()
     assert "A seat is offered to you" in body and "the seat is yours until" in body
     assert claim_url(offered) in body
@@ -302,12 +326,14 @@ def test_an_offered_seat_is_claimed_by_paying(client, course):
     assert page.status_code == 200 and "Claim and pay" in page.content.decode()
     response = client.post(claim_url(offered))
     assert response.status_code == 302
-    assert response["Location"] == reverse("finance:pay", args=[offered.order.token])
+    assert response["Location"] == reverse("finance:pay", args=[offered.order.pk])
+    assert client.get(response["Location"]).status_code != 403  # the claim opened the order's payment page
 
 
 def test_a_free_offered_seat_is_confirmed_on_claiming(client):
     course = course_with_meetings(fee=Decimal("0.00"), capacity=1, minimum=1)
     offered = mine(course, status=S.OFFERED, expires_at=timezone.now() + dt.timedelta(hours=10), price=0)
+    arrive(client)
     response = client.post(claim_url(offered))
     assert response["Location"] == my_url()
     offered.refresh_from_db()
@@ -316,6 +342,7 @@ def test_a_free_offered_seat_is_confirmed_on_claiming(client):
 
 def test_an_expired_offer_cannot_be_claimed(client, course):
     offered = mine(course, status=S.OFFERED, expires_at=timezone.now() - dt.timedelta(minutes=1))
+    arrive(client)
     for response in (client.get(claim_url(offered)), client.post(claim_url(offered))):
         assert response.status_code == 302 and response["Location"] == my_url()
         assert "was not claimed in time" in " ".join(flashes(response))
@@ -325,6 +352,7 @@ def test_an_expired_offer_cannot_be_claimed(client, course):
 
 def test_a_confirmed_registration_has_nothing_to_claim(client, course):
     registration = mine(course)
+    arrive(client)
     response = client.get(claim_url(registration))
     assert response.status_code == 302
     assert "already confirmed" in " ".join(flashes(response))

@@ -44,6 +44,7 @@ class SemesterFactory(factory.django.DjangoModelFactory):
     ends_on = factory.LazyAttribute(lambda o: o.starts_on + dt.timedelta(days=120))
     registration_opens_at = factory.LazyAttribute(lambda o: local_dt(o.starts_on - dt.timedelta(days=30), 9))
     cutoff_days = 7
+    is_published = True  # a new semester starts unpublished; the tests' semesters are in the catalog
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -306,3 +307,50 @@ def role_client(django_user_model, role: str | None, username: str, **fields):
     client.force_login(user)
     client.user = user
     return client
+
+
+def open_order(client, order) -> None:
+    """Follow ``order``'s link (its token) as an e-mail or checkout sends the patron: the browser
+    gets a grant in its session and a redirect to a URL without the token (``enrollment.access``)."""
+    from django.urls import reverse
+
+    response = client.get(reverse("enrollment:order-confirmation-link", args=[order.token]))
+    assert response.status_code == 302 and str(order.token) not in response["Location"], response
+
+
+# --- django-axes (staff login attempts; rows made by axes itself) --------------------------------
+
+class AccessAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessAttempt"
+
+    username = factory.Sequence(lambda n: f"clerk{n}")
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
+    get_data = ""
+    post_data = "username=clerk"
+    failures_since_start = 5
+
+
+class AccessLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessLog"
+
+    username = "clerk"
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"
+
+
+class AccessFailureLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessFailureLog"
+
+    username = "clerk"
+    ip_address = "203.0.113.7"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/staff/login/"

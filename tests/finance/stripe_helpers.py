@@ -13,11 +13,14 @@ from django.test import Client
 from django.urls import reverse
 
 from finance.models import Payment
+from tests.factories import open_order
 
 
 def open_pay_page(client, order):
-    """GET the payment page; returns (response, pending card payment, client secret)."""
-    response = client.get(reverse("finance:pay", args=[order.token]))
+    """GET the payment page (from the order's link); returns (response, pending card payment,
+    client secret)."""
+    open_order(client, order)
+    response = client.get(reverse("finance:pay", args=[order.pk]))
     assert response.status_code == 200, response.content[:500]
     payment = Payment.objects.get(order=order, provider=Payment.Provider.CARD, status=Payment.Status.PENDING)
     return response, payment, response.context["client_secret"]
@@ -25,18 +28,18 @@ def open_pay_page(client, order):
 
 def confirm_with_card(client, order, payment, card_id) -> dict:
     """What checkout.js does after the fake Stripe.js tokenized the card."""
-    response = client.post(reverse("finance:pay-local-confirm", args=[order.token]),
+    response = client.post(reverse("finance:pay-local-confirm", args=[order.pk]),
                            {"payment_intent": payment.reference, "payment_method": card_id})
     assert response.status_code == 200, response.content
     return response.json()
 
 
 def return_url(order, payment) -> str:
-    return reverse("finance:payment-return", args=[order.token]) + f"?payment_intent={payment.reference}"
+    return reverse("finance:payment-return", args=[order.pk]) + f"?payment_intent={payment.reference}"
 
 
 def confirmation_url(order) -> str:
-    return reverse("enrollment:order-confirmation", args=[order.token])
+    return reverse("enrollment:order-confirmation", args=[order.pk])
 
 
 def assert_goes_to_confirmation(response, order):

@@ -63,7 +63,7 @@ def test_the_gift_is_charged_with_the_seat_and_booked_once_as_a_card_donation(cl
     registration = placed.registrations[0]
     assert selectors.payment_shares(payment) == {registration.pk: course.fee}
     assert order_balance(placed.order).due == 0 and order_balance(placed.order).paid == course.fee
-    page = client.get(reverse("enrollment:order-confirmation", args=[placed.order.token])).content.decode()
+    page = client.get(reverse("enrollment:order-confirmation", args=[placed.order.pk])).content.decode()
     assert "Thank you for your gift of <strong>$15.00</strong>" in page
 
 
@@ -90,7 +90,7 @@ def test_gift_and_scholarship_together(client, browser, course):
     assert fund_balance() == Decimal("100.00") - half + Decimal("5.00")
     # Course income whole: card share + scholarship = the fee.
     assert selectors.registration_paid(registration) == course.fee
-    page = client.get(reverse("enrollment:order-confirmation", args=[placed.order.token])).content.decode()
+    page = client.get(reverse("enrollment:order-confirmation", args=[placed.order.pk])).content.decode()
     assert "half price with a Pass the Buck scholarship" in page
 
     # Cancelled before the cutoff: the patron gets their half back by card, the fund its half.

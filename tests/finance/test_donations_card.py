@@ -57,28 +57,28 @@ def start(client, **changes) -> Donation:
     response = give(client, **changes)
     assert response.status_code == 302, response.content.decode()[:2000]
     donation = Donation.objects.get()
-    assert response["Location"] == reverse("finance:donate-pay", args=[donation.token])
+    assert response["Location"] == reverse("finance:donate-pay", args=[donation.pk])
     return donation
 
 
 def pay(client, browser, donation, card=CARD_OK) -> dict:
     """The card step as checkout.js takes it on localstripe: the page, the token, our confirm."""
-    page = client.get(reverse("finance:donate-pay", args=[donation.token]))
+    page = client.get(reverse("finance:donate-pay", args=[donation.pk]))
     assert page.status_code == 200, page.content.decode()[:2000]
     donation.refresh_from_db()  # a declined intent is replaced by the page
     assert page.context["client_secret"].startswith(donation.reference + "_secret_")
-    response = client.post(reverse("finance:donate-local-confirm", args=[donation.token]),
+    response = client.post(reverse("finance:donate-local-confirm", args=[donation.pk]),
                            {"payment_intent": donation.reference, "payment_method": browser.card(card)})
     assert response.status_code == 200, response.content
     return response.json()
 
 
 def return_url(donation) -> str:
-    return reverse("finance:donate-return", args=[donation.token]) + f"?payment_intent={donation.reference}"
+    return reverse("finance:donate-return", args=[donation.pk]) + f"?payment_intent={donation.reference}"
 
 
 def thanks_url(donation) -> str:
-    return reverse("finance:donate-thanks", args=[donation.token])
+    return reverse("finance:donate-thanks", args=[donation.pk])
 
 
 def webhook(browser, donation, *, type="payment_intent.succeeded"):
@@ -174,7 +174,7 @@ def test_give_pay_return_then_webhook_records_the_gift_once(client, browser):
     assert page.status_code == 200
     donation = start(client)
     assert donation.amount == Decimal("25.00") and donation.dedication == "In memory of Ruth Adams"
-    card_page = client.get(reverse("finance:donate-pay", args=[donation.token])).content.decode()
+    card_page = client.get(reverse("finance:donate-pay", args=[donation.pk])).content.decode()
     assert f'src="{browser.server.base_url}/js.stripe.com/v3/"' in card_page
     assert 'id="card-element"' in card_page and "Give $25.00" in card_page
     assert "data-seconds-left" not in card_page  # no hold to count down
@@ -212,14 +212,14 @@ def test_webhook_first_then_the_return_records_the_gift_once(client, browser):
     response = client.get(answer["return_url"])
     assert response.status_code == 302 and response["Location"] == thanks_url(donation)
     # The card step of a paid gift goes to the thank-you page, too.
-    assert client.get(reverse("finance:donate-pay", args=[donation.token]))["Location"] == thanks_url(donation)
+    assert client.get(reverse("finance:donate-pay", args=[donation.pk]))["Location"] == thanks_url(donation)
     assert_recorded_once(donation)
 
 
 def test_a_gift_paid_while_the_page_was_away_is_recorded_by_the_card_step(client, browser):
     donation = start(client)
     pay(client, browser, donation)  # paid on Stripe; neither the return nor the webhook came yet
-    response = client.get(reverse("finance:donate-pay", args=[donation.token]))
+    response = client.get(reverse("finance:donate-pay", args=[donation.pk]))
     assert response.status_code == 302 and response["Location"] == thanks_url(donation)
     assert_recorded_once(donation)
 
@@ -230,7 +230,7 @@ def test_a_declined_card_leaves_the_gift_pending_then_another_card_pays(client, 
     assert answer["status"] == "requires_payment_method"
     response = client.get(return_url(donation), follow=True)
     assert "Your card was declined — try another card." in response.content.decode()
-    assert response.redirect_chain[-1][0] == reverse("finance:donate-pay", args=[donation.token])
+    assert response.redirect_chain[-1][0] == reverse("finance:donate-pay", args=[donation.pk])
     declined = donation.reference
     donation.refresh_from_db()
     assert donation.status == Donation.Status.PENDING and "declined" in donation.failure_message
@@ -242,11 +242,11 @@ def test_a_declined_card_leaves_the_gift_pending_then_another_card_pays(client, 
     for type in ("payment_intent.payment_failed", "payment_intent.canceled"):
         payload, header = signed_event(browser.server.webhook_secret, browser.server.intent(declined), type=type)
         assert post_webhook(client, payload, header).status_code == 200
-    assert client.get(thanks_url(donation))["Location"] == reverse("finance:donate-pay", args=[donation.token])
+    assert client.get(thanks_url(donation))["Location"] == reverse("finance:donate-pay", args=[donation.pk])
     assert not FundEntry.objects.exists()
     # "Back" to the declined card's return page: the card step, nothing recorded.
-    old_return = reverse("finance:donate-return", args=[donation.token]) + f"?payment_intent={declined}"
-    assert client.get(old_return)["Location"] == reverse("finance:donate-pay", args=[donation.token])
+    old_return = reverse("finance:donate-return", args=[donation.pk]) + f"?payment_intent={declined}"
+    assert client.get(old_return)["Location"] == reverse("finance:donate-pay", args=[donation.pk])
     # Another card.
     answer = pay(client, browser, donation)
     assert answer["status"] == "succeeded"
@@ -291,7 +291,7 @@ def test_a_webhook_for_an_intent_of_nobody_is_ignored(client, browser):
 def test_a_canceled_intent_asks_for_a_new_gift(client, browser):
     donation = start(client)
     gateway.intent_cancel(donation.reference)
-    response = client.get(reverse("finance:donate-pay", args=[donation.token]))
+    response = client.get(reverse("finance:donate-pay", args=[donation.pk]))
     assert response.status_code == 410
     assert "can no longer be paid" in response.content.decode() and reverse("finance:donate") in response.content.decode()
     client.get(return_url(donation))
@@ -307,20 +307,30 @@ def test_stripe_down_when_starting_leaves_nothing(client, stripe_settings, setti
     assert not Donation.objects.exists()
 
 
-def test_a_gifts_pages_need_its_token_and_its_own_intent(client, browser):
+def test_a_gifts_pages_need_its_grant_and_its_own_intent(client, browser):
+    """A gift's pages open in the browser that started it (a grant in its session), at URLs that
+    carry no secret; the gift's token (older return addresses) is exchanged for the grant."""
     mine = start(client)
     other = Client().post(reverse("finance:donate"), {**FORM, "email": "other@example.org"})
     theirs = Donation.objects.exclude(pk=mine.pk).get()
-    assert other["Location"] == reverse("finance:donate-pay", args=[theirs.token])
-    for name in ("finance:donate-pay", "finance:donate-return", "finance:donate-thanks"):
+    assert other["Location"] == reverse("finance:donate-pay", args=[theirs.pk])
+    assert str(theirs.token) not in other["Location"]
+    for name in ("finance:donate-pay-link", "finance:donate-return-link", "finance:donate-thanks-link"):
         assert client.get(reverse(name, args=[uuid.uuid4()])).status_code == 404
-    wrong = reverse("finance:donate-return", args=[mine.token]) + f"?payment_intent={theirs.reference}"
-    assert client.get(wrong)["Location"] == reverse("finance:donate-pay", args=[mine.token])
-    response = client.post(reverse("finance:donate-local-confirm", args=[mine.token]),
+    for name in ("finance:donate-pay", "finance:donate-return", "finance:donate-thanks"):
+        closed = client.get(reverse(name, args=[theirs.pk]))
+        assert closed.status_code == 403 and theirs.first_name not in closed.content.decode()
+    exchanged = Client().get(reverse("finance:donate-return-link", args=[mine.token]) + "?payment_intent=pi_1")
+    assert exchanged["Location"] == reverse("finance:donate-return", args=[mine.pk]) + "?payment_intent=pi_1"
+    wrong = reverse("finance:donate-return", args=[mine.pk]) + f"?payment_intent={theirs.reference}"
+    assert client.get(wrong)["Location"] == reverse("finance:donate-pay", args=[mine.pk])
+    response = client.post(reverse("finance:donate-local-confirm", args=[mine.pk]),
                            {"payment_intent": theirs.reference, "payment_method": browser.card()})
     assert response.status_code == 404
     assert browser.server.intent(theirs.reference)["status"] == "requires_payment_method"
-    assert str(mine.pk) not in reverse("finance:donate-pay", args=[mine.token]).split("/")
+    assert client.post(reverse("finance:donate-local-confirm", args=[theirs.pk]),
+                       {"payment_intent": theirs.reference, "payment_method": browser.card()}).status_code == 403
+    assert browser.server.intent(theirs.reference)["status"] == "requires_payment_method"
 
 
 # --- the form: bad input creates nothing -----------------------------------------------------------

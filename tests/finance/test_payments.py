@@ -18,7 +18,7 @@ from enrollment.services import registration_cancel
 from finance import gateway, services, views
 from finance.models import Payment, Refund, StripeEvent
 from finance.selectors import payment_shares
-from tests.factories import OrderFactory, RegistrationFactory, course_with_meetings
+from tests.factories import OrderFactory, RegistrationFactory, course_with_meetings, open_order
 
 from .conftest import place, require_postgres
 from .stripe_helpers import post_webhook, signed_event
@@ -124,7 +124,8 @@ def test_webhook_answers_503_when_busy_and_records_nothing(client, settings, mon
 
 @pytest.mark.django_db
 def test_pay_page_when_stripe_is_unreachable_says_nothing_was_charged(client, stripe_down, held):
-    response = client.get(reverse("finance:pay", args=[held.order.token]))
+    open_order(client, held.order)
+    response = client.get(reverse("finance:pay", args=[held.order.pk]))
     assert response.status_code == 503
     html = response.content.decode()
     assert "We could not reach the payment service; you have not been charged, please try again." in html
@@ -136,7 +137,8 @@ def test_pay_page_when_stripe_is_unreachable_says_nothing_was_charged(client, st
 @pytest.mark.django_db
 def test_pay_page_when_stripe_is_not_configured(client, settings, held):
     settings.STRIPE_SECRET_KEY = ""
-    response = client.get(reverse("finance:pay", args=[held.order.token]))
+    open_order(client, held.order)
+    response = client.get(reverse("finance:pay", args=[held.order.pk]))
     assert response.status_code == 503
     assert "you have not been charged" in response.content.decode()
 
@@ -144,15 +146,17 @@ def test_pay_page_when_stripe_is_not_configured(client, settings, held):
 @pytest.mark.django_db
 def test_pay_page_for_a_paid_order_goes_to_the_confirmation(client, stripe_down, course):
     registration = RegistrationFactory(course=course)  # confirmed
-    response = client.get(reverse("finance:pay", args=[registration.order.token]))
-    expected = reverse("enrollment:order-confirmation", args=[registration.order.token])
+    open_order(client, registration.order)
+    response = client.get(reverse("finance:pay", args=[registration.order.pk]))
+    expected = reverse("enrollment:order-confirmation", args=[registration.order.pk])
     assert response.status_code == 302 and response["Location"] == expected
 
 
 @pytest.mark.django_db
 def test_pay_page_after_the_hold_ran_out_says_so_kindly(client, stripe_down, course):
     result = place(course, now=timezone.now() - dt.timedelta(hours=1))
-    response = client.get(reverse("finance:pay", args=[result.order.token]))
+    open_order(client, result.order)
+    response = client.get(reverse("finance:pay", args=[result.order.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Your hold has run out" in html and "you have not been charged" in html
@@ -168,14 +172,16 @@ def test_pay_page_for_an_unknown_order_is_404(client):
 def test_local_confirm_exists_only_with_the_local_test_double(client, settings, held):
     settings.STRIPE_SECRET_KEY = "sk_live_unit"
     settings.STRIPE_API_BASE = ""
-    response = client.post(reverse("finance:pay-local-confirm", args=[held.order.token]),
+    open_order(client, held.order)
+    response = client.post(reverse("finance:pay-local-confirm", args=[held.order.pk]),
                            {"payment_intent": "pi_x", "payment_method": "card_x"})
     assert response.status_code == 404
 
 
 @pytest.mark.django_db
 def test_return_for_an_intent_that_is_not_the_orders_is_404(client, held):
-    url = reverse("finance:payment-return", args=[held.order.token])
+    open_order(client, held.order)
+    url = reverse("finance:payment-return", args=[held.order.pk])
     assert client.get(url + "?payment_intent=pi_nothere").status_code == 404
     assert client.get(url).status_code == 404
 

@@ -168,7 +168,7 @@ def test_the_refund_issued_email_says_how_the_refund_came_back(case, course, fak
 def test_the_cancel_page_says_how_the_refund_would_come_back(case, course, fake_stripe, staff, client):
     now = timezone.now()
     registration = paid(case, course, fake_stripe=fake_stripe, staff=staff, now=now)
-    url = reverse("enrollment:registration-cancel", args=[manage_token(EMAIL), registration.pk])
+    url = reverse("enrollment:registration-cancel-link", args=[manage_token(EMAIL), registration.pk])
     page = client.get(url, follow=True).content.decode().replace("&#x27;", "'")
     section = page[page.index('id="refund-heading"'):]
     says(section[:section.index("</section>")], case)
@@ -185,7 +185,7 @@ def test_my_registrations_and_the_desk_receipt_say_how_each_refund_comes_back(ca
     amount = "$12.50" if case == "scholarship-card" else "$25.00"
     by_card = case in ("card", "scholarship-card")
 
-    page = client.get(reverse("enrollment:my-registrations", args=[manage_token(EMAIL)]), follow=True)
+    page = client.get(reverse("enrollment:my-registrations-link", args=[manage_token(EMAIL)]), follow=True)
     html = page.content.decode().replace("&#x27;", "'")
     status = "on its way back to your card" if by_card else "to be paid back by the library"
     assert f"Refund of {amount}: {status}." in html

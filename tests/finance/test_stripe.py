@@ -15,7 +15,7 @@ from enrollment.models import Registration
 from enrollment.services import registration_cancel
 from finance import services
 from finance.models import Payment, Refund, StripeEvent
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, open_order
 from tests.localstripe_server import CARD_3DS, CARD_DECLINED, CARD_OK
 
 from .conftest import place, require_postgres
@@ -348,7 +348,8 @@ def test_the_sweep_settles_a_cancellation_nobody_settled(client, browser, held, 
 def test_local_confirm_refuses_an_intent_of_another_order(client, browser, course):
     mine, theirs = place(course), place(course, email="other@example.org")
     _, their_payment, _ = open_pay_page(client, theirs.order)
-    response = client.post(reverse("finance:pay-local-confirm", args=[mine.order.token]),
+    open_order(client, mine.order)  # this browser may open both orders: the intent still must be the order's
+    response = client.post(reverse("finance:pay-local-confirm", args=[mine.order.pk]),
                            {"payment_intent": their_payment.reference, "payment_method": browser.card()})
     assert response.status_code == 404
     assert browser.server.intent(their_payment.reference)["status"] == "requires_payment_method"

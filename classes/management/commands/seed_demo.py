@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from classes import demo_data, demo_maps
+from classes import demo_data, demo_maps, demo_next
 from classes.models import Category, Course, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
@@ -319,9 +319,12 @@ def _create_paid_orders(course: Course, registrations: list[Registration], *, no
                 )
 
 
-def seed_courses(semester, categories, venues, instructors, *, today, now, options) -> list[Course]:
+def seed_courses(semester, categories, venues, instructors, *, today, now, options, specs=None,
+                 name_offset: int = 0) -> list[Course]:
+    """The courses of ``specs`` (the demo semester's by default), dated from ``today``;
+    ``name_offset`` varies their attendees' names from those of other specs."""
     courses = []
-    for index, spec in enumerate(demo_data.COURSES):
+    for index, spec in enumerate(specs or demo_data.COURSES, start=name_offset):
         course = Course.objects.filter(semester=semester, slug=spec.slug).first() or Course(
             semester=semester, slug=spec.slug, fee=Decimal("0.00")
         )
@@ -380,20 +383,26 @@ def check_schedule(courses: list[Course]) -> list[str]:
 
 
 def seed_demo(*, now: dt.datetime | None = None) -> dict:
-    """Load or refresh the demo semester; returns counts for the summary."""
+    """Load or refresh the demo semester and the next one (``classes.demo_next``); returns
+    counts for the summary."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
         options = seed_site()
+        demo_next.make_way()
         semester = seed_semester(today)
         categories, venues, instructors = seed_people_and_places()
         demo_maps.venue_maps_ensure(venues.values())  # a drawn map per venue that has none (for reminders)
         courses = seed_courses(semester, categories, venues, instructors, today=today, now=now, options=options)
+        next_semester, next_courses = demo_next.seed_next_semester(semester, categories, venues, instructors, now=now,
+                                                                   options=options)
         seed_fund(now)
-        problems = check_schedule(courses)
+        problems = check_schedule(courses + next_courses)
         if problems:
             raise CommandError("The demo schedule breaks a scheduling rule:\n  " + "\n  ".join(problems))
-    return summarize(semester, courses, now)
+    return {**summarize(semester, courses, now),
+            "next semester": f"{next_semester.name} ({next_semester.starts_on:%b %-d} – "
+                             f"{next_semester.ends_on:%b %-d, %Y}), {len(next_courses)} courses, registration open"}
 
 
 #: Demo gifts to Pass the Buck (checks, so each has a number that makes it findable again):
