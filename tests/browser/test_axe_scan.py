@@ -179,6 +179,14 @@ def _goto(path: str | Callable[[dict], str]) -> Callable:
     return reach
 
 
+def _landing(path: Callable[[dict], str], heading: str) -> Callable:
+    """Follow an e-mailed link (it may trade its token for a session and redirect) to its page."""
+    def reach(page: Page, base: str, data: dict) -> None:
+        _goto(path)(page, base, data)
+        expect(page.locator("h1")).to_have_text(heading)
+    return reach
+
+
 def _add_to_cart(page: Page, base: str, data: dict) -> None:
     page.goto(f"{base}{data['bread'].get_absolute_url()}")
     with page.expect_navigation():
@@ -200,7 +208,7 @@ def _checkout_errors(page: Page, base: str, data: dict) -> None:
 
 
 def _pay(page: Page, base: str, data: dict) -> None:
-    page.goto(f"{base}{reverse('finance:pay', args=[data['held'].token])}")
+    page.goto(f"{base}{reverse('finance:pay-link', args=[data['held'].token])}")  # the e-mailed link
     expect(page.get_by_role("group", name="Card number, expiry date, security code and ZIP")
            .get_by_placeholder("number", exact=True)).to_be_visible()  # Stripe.js mounted
 
@@ -277,7 +285,8 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("checkout", PATRON, _checkout),
     ("checkout-with-errors", PATRON, _checkout_errors),
     ("pay", PATRON, _pay),
-    ("confirmation", PATRON, _goto(lambda d: reverse("enrollment:order-confirmation", args=[d["order"].token]))),
+    ("confirmation", PATRON, _landing(lambda d: reverse("enrollment:order-confirmation-link", args=[d["order"].token]),
+                                      "You’re registered")),
     ("my-registrations", PATRON, _my_registrations),
     ("cancel", PATRON, _cancel),
     ("my-link-request", PATRON, _goto("/my/")),
@@ -285,7 +294,8 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("give", PATRON, _goto("/give/")),
     ("give-with-errors", PATRON, _submit_empty("/give/", "Continue to payment")),
     ("give-pay", PATRON, _give_pay),
-    ("give-thanks", PATRON, _goto(lambda d: reverse("finance:donate-thanks", args=[d["card_gift"].token]))),
+    ("give-thanks", PATRON, _landing(lambda d: reverse("finance:donate-thanks-link", args=[d["card_gift"].token]),
+                                     "Thank you for your gift")),
     ("404", PATRON, _goto("/no-such-page/")),
     ("staff-login", ANONYMOUS_STAFF, _goto("/staff/login/")),
     ("dashboard", STAFF, _goto("/staff/")),
