@@ -28,6 +28,10 @@ from django.template.loader import render_to_string
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 10
+#: The pages Stripe sends a payer back to (a class payment or a gift, by id or by its old token
+#: address): their outage page says the payment is safe.
+PAYMENT_RETURNS = {"finance:payment-return", "finance:payment-return-link", "finance:donate-return",
+                   "finance:donate-return-link"}
 _MARK = "_database_outage"
 
 try:  # psycopg's own errors, in case one escapes Django's wrapping (e.g. while connecting)
@@ -52,7 +56,7 @@ def is_outage(exc: BaseException | None) -> bool:
 
 def outage_response(request=None) -> HttpResponse:
     paying = bool(request is not None and getattr(request, "resolver_match", None)
-                  and request.resolver_match.view_name == "finance:payment-return")
+                  and request.resolver_match.view_name in PAYMENT_RETURNS)
     response = HttpResponse(render_to_string("503.html", {"paying": paying}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"

@@ -86,7 +86,7 @@ def test_walking_the_main_pages_raises_no_csp_violation(page: Page, live_url: st
     expect(card_field(page).get_by_placeholder("number", exact=True)).to_be_visible()  # Stripe.js ran
     type_card(page, "4242 4242 4242 4242")
     page.get_by_role("button", name="Pay $40.00").click()
-    expect(page).to_have_url(f"{live_url}{reverse('enrollment:order-confirmation', args=[order.token])}",
+    expect(page).to_have_url(f"{live_url}{reverse('enrollment:order-confirmation', args=[order.pk])}",
                              timeout=15_000)
     page.goto(f"{live_url}/my/")
 

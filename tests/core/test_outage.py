@@ -7,7 +7,7 @@ import re
 
 import pytest
 from django.db import OperationalError, connection
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from core.outage import outage_response
 from tests.factories import course_with_meetings
@@ -48,10 +48,14 @@ def test_a_post_is_a_503_page_too(client):
     assert_outage_page(response)
 
 
-def test_the_payment_return_says_the_payment_is_safe(client):
-    url = reverse("finance:payment-return", args=["0b0b0b0b-0000-4000-8000-000000000000"]) + "?payment_intent=pi_1"
+@pytest.mark.parametrize("url", [
+    reverse_lazy("finance:payment-return", args=[7]),
+    reverse_lazy("finance:payment-return-link", args=["0b0b0b0b-0000-4000-8000-000000000000"]),
+    reverse_lazy("finance:donate-return", args=[7]),
+])
+def test_the_payment_return_says_the_payment_is_safe(client, url):
     with connection.execute_wrapper(database_down):
-        response = client.get(url)
+        response = client.get(f"{url}?payment_intent=pi_1")
     assert_outage_page(response, paying=True)
 
 

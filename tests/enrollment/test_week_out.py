@@ -187,7 +187,7 @@ def test_a_course_below_its_minimum_is_cancelled_everyone_told_and_refunded_by_t
 
     # The entry point settles right after (Stripe is not set up here: the card refund waits).
     with django_capture_on_commit_callbacks(execute=True):
-        made = tasks.tasks.refunds_settle_for(line.settle_ids, reason=line.refund_reason, now=now)
+        made = tasks.refunds_settle_for(line.settle_ids, reason=line.refund_reason, now=now)
     refunds = {r.registration_id: r for r in Refund.objects.select_related("payment")}
     assert {r.pk for r in made} == {r.pk for r in refunds.values()}
     assert set(refunds) == {cash.pk, check.pk, card.pk, partly.pk}

@@ -22,7 +22,6 @@ from enrollment.roster_selectors import this_week
 from finance.dashboard import courses_near_cutoff, dashboard_build
 from finance.models import Payment, Refund
 from tests.factories import (
-    MeetingFactory,
     OutboxMessageFactory,
     PaymentFactory,
     RefundFactory,
@@ -188,7 +187,9 @@ def populate(n: int) -> None:
     soon = timezone.now() + dt.timedelta(minutes=10)
     for _ in range(n):
         course = course_with_meetings(first=local_dt(today() + dt.timedelta(days=10), 18), minimum=5)
-        MeetingFactory(course=course, starts_at=local_dt(today(), 9), ends_at=local_dt(today(), 10))
+        # This week's meeting is another course's: a course that met today at 9 has begun, so after
+        # 9 a.m. it would no longer be "near its cutoff" (the test must not depend on the hour).
+        course_with_meetings(first=local_dt(today(), 9), minimum=5)
         RegistrationFactory.create_batch(2, course=course)
         RegistrationFactory(course=course, status=S.HELD, expires_at=soon)
         RegistrationFactory(course=course, status=S.OFFERED, expires_at=soon)

@@ -68,7 +68,7 @@ def test_staff_see_the_real_error(refused, django_user_model):
 
 
 def test_the_patron_sees_patron_wording_only(client, refused, held):
-    page = client.get(reverse("enrollment:my-registrations", args=[manage_token(held.order.email)]), follow=True)
+    page = client.get(reverse("enrollment:my-registrations-link", args=[manage_token(held.order.email)]), follow=True)
     assert page.status_code == 200
     body = page.content.decode()
     assert "InvalidRequestError" not in body and "HTTP 404" not in body and "pi_vanished0000" not in body
