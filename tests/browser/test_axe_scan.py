@@ -187,6 +187,32 @@ def _landing(path: Callable[[dict], str], heading: str) -> Callable:
     return reach
 
 
+def _served(html: Callable[[], str], status: int) -> Callable:
+    """A page the live server can't be made to answer on demand (the database outage page, the
+    login lockout), as the app renders it, at an address of the live server: its stylesheets and
+    scripts are the real ones."""
+    def reach(page: Page, base: str, data: dict) -> None:
+        url = f"{base}/scan-rendered-page/"
+        page.route(url, lambda route: route.fulfill(status=status, content_type="text/html; charset=utf-8",
+                                                    body=html()))
+        response = page.goto(url)
+        assert response is not None and response.status == status
+    return reach
+
+
+def _outage_html() -> str:
+    from core.outage import outage_response
+
+    return outage_response().content.decode()
+
+
+def _lockout_html() -> str:
+    from django.conf import settings
+    from django.template.loader import render_to_string
+
+    return render_to_string(settings.AXES_LOCKOUT_TEMPLATE, {"username": "clerk"})
+
+
 def _add_to_cart(page: Page, base: str, data: dict) -> None:
     page.goto(f"{base}{data['bread'].get_absolute_url()}")
     with page.expect_navigation():
@@ -297,7 +323,9 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("give-thanks", PATRON, _landing(lambda d: reverse("finance:donate-thanks-link", args=[d["card_gift"].token]),
                                      "Thank you for your gift")),
     ("404", PATRON, _goto("/no-such-page/")),
+    ("database-outage-503", PATRON, _served(_outage_html, 503)),
     ("staff-login", ANONYMOUS_STAFF, _goto("/staff/login/")),
+    ("staff-login-locked-out", ANONYMOUS_STAFF, _served(_lockout_html, 429)),
     ("dashboard", STAFF, _goto("/staff/")),
     ("desk-home", STAFF, _goto(reverse("desk:home"))),
     ("desk-register", STAFF, _goto(reverse("desk:register"))),
