@@ -65,9 +65,10 @@ def post_webhook(client, payload: bytes, header: str):
                        HTTP_STRIPE_SIGNATURE=header)
 
 
-def deliver_together(deliveries: list[tuple[bytes, str]], return_url: str) -> list[int]:
+def deliver_together(deliveries: list[tuple[bytes, str]], return_url: str, *, payer: Client) -> list[int]:
     """Every webhook delivery and the browser's return at once, each in its own thread with its
-    own client and database connection, released together; returns their HTTP status codes."""
+    own client and database connection, released together; returns their HTTP status codes.
+    ``payer`` is the browser that paid: only its session may open the return page."""
     codes: list[int] = []
     start = threading.Barrier(len(deliveries) + 1)
 
@@ -79,7 +80,7 @@ def deliver_together(deliveries: list[tuple[bytes, str]], return_url: str) -> li
             connection.close()
 
     calls = [lambda d=d: post_webhook(Client(), *d).status_code for d in deliveries]
-    calls.append(lambda: Client().get(return_url).status_code)
+    calls.append(lambda: payer.get(return_url).status_code)
     threads = [threading.Thread(target=run, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
