@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from . import services
-from .services import weekout
+from .services import completion, weekout
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +58,10 @@ def week_out() -> int:
 def nudges() -> int:
     """Periodic: the low-enrollment nudge (``weekout.nudges_send``); once per registration."""
     return len(weekout.nudges_send())
+
+
+@shared_task(name="enrollment.courses_complete", ignore_result=True)
+def courses_complete() -> int:
+    """Periodic: mark every running course whose last meeting has ended as completed
+    (``enrollment.services.completion``). Idempotent. Returns the courses completed now."""
+    return sum(line.completed for line in completion.courses_complete())

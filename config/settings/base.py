@@ -232,6 +232,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "week-out": {"task": "enrollment.week_out", "schedule": 600.0},
     # Low-enrollment nudges, nudge_days before the cutoff, once per registration.
     "nudges": {"task": "enrollment.nudges", "schedule": 3600.0},
+    # A running course whose last meeting has ended becomes completed (evaluations and instructor
+    # pay hang on it): enrollment.services.completion.
+    "courses-complete": {"task": "enrollment.courses_complete", "schedule": 900.0},
 }
 
 # --- Outbox delivery (core.outbox) ------------------------------------------------------------

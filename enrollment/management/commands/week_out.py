@@ -5,6 +5,8 @@ it runs, or it is cancelled and its registrants are refunded (``finance.services
 right after each decision). One line per course. ``--dry-run`` prints what would happen and
 changes nothing; ``--at`` runs as if it were that local time (to check a date ahead, or to catch
 up). The same job runs by itself every 10 minutes (Celery beat, ``enrollment.week_out``).
+Then every running course whose last meeting has ended is marked completed
+(``enrollment.services.completion``, also the periodic ``enrollment.courses_complete``).
 """
 
 import datetime as dt
@@ -13,7 +15,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from enrollment.services import weekout
+from enrollment.services import completion, weekout
 from enrollment.tasks import refunds_settle_for
 
 AT_FORMAT = "%Y-%m-%d %H:%M"
@@ -67,6 +69,9 @@ class Command(BaseCommand):
             self.stdout.write(line.text())
         if not lines:
             self.stdout.write(f"No open course has passed its cutoff as of {timezone.localtime(now):{AT_FORMAT}}.")
+        # Then the courses held to the end: running → completed (the periodic job's same service).
+        for done in completion.courses_complete(now=now, dry_run=dry_run):
+            self.stdout.write(done.text())
         failed = [line for line in lines if line.error]
         if failed:
             raise CommandError(f"{len(failed)} course(s) could not be decided; the next run tries again.")
