@@ -28,7 +28,7 @@ from classes.schedule import local
 from finance.models import Payment
 from finance.services.offline import PAYER_MAX, REFERENCE_MAX, OfflinePaymentInvalid
 
-from .forms import MoneyField, NameField, _unbound, validate_phone, validate_plain_text
+from .forms import MoneyField, NameField, unbound_copy, validate_phone, validate_plain_text
 from .models import ReferralSource, Registration
 from .services.errors import CourseFull, CourseNotOpen, EnrollmentError, RegistrationClosed
 
@@ -336,7 +336,7 @@ class DeskRegistrationForm:
             if data is None:
                 return form_class(prefix=prefix, **kwargs)
             if self.rebuild:
-                return _unbound(form_class, data, prefix=prefix, initial=kwargs.pop("initial", None), **kwargs)
+                return unbound_copy(form_class, data, prefix=prefix, initial=kwargs.pop("initial", None), **kwargs)
             kwargs.pop("initial", None)
             return form_class(data, prefix=prefix, **kwargs)
 

@@ -6,7 +6,7 @@ without one."""
 
 from django.urls import path
 
-from . import link_views, views
+from . import link_views, manage_views, views
 
 app_name = "enrollment"
 urlpatterns = [
@@ -16,10 +16,10 @@ urlpatterns = [
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("checkout/<uuid:token>/done/", link_views.OrderLinkView.as_view(), name="order-confirmation-link"),
     path("orders/<int:pk>/done/", views.OrderConfirmationView.as_view(), name="order-confirmation"),
-    path("my/", views.ManageLinkRequestView.as_view(), name="manage-link-request"),
-    path("my/registrations/", views.MyRegistrationsView.as_view(), name="my-registrations"),
-    path("my/registrations/<int:pk>/cancel/", views.RegistrationCancelView.as_view(), name="registration-cancel"),
-    path("my/registrations/<int:pk>/claim/", views.OfferClaimView.as_view(), name="offer-claim"),
+    path("my/", manage_views.ManageLinkRequestView.as_view(), name="manage-link-request"),
+    path("my/registrations/", manage_views.MyRegistrationsView.as_view(), name="my-registrations"),
+    path("my/registrations/<int:pk>/cancel/", manage_views.RegistrationCancelView.as_view(), name="registration-cancel"),
+    path("my/registrations/<int:pk>/claim/", manage_views.OfferClaimView.as_view(), name="offer-claim"),
     # The token is whatever enrollment.links signs (opaque here); <path:> takes any signed value,
     # so the more specific routes come first.
     path("my/<path:token>/cancel/<int:pk>/", link_views.CancelLinkView.as_view(), name="registration-cancel-link"),
