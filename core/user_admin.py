@@ -9,11 +9,18 @@ beyond the roles are a superuser's call. So, for anyone but a superuser:
 - a superuser's account can be seen but not changed, given a new password or deleted (one by one
   or with the list's "delete" action);
 - groups can be seen (to know what each role gives) but not added, changed or deleted.
+
+Accessibility: the roles are a list of checkboxes and permissions a plain labelled list (Django's
+two-pane "filter" widget names its icons in a way screen readers are not allowed to read), and the
+date-and-time inputs are named (``core.admin_a11y``).
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+
+from .admin_a11y import NamedSplitDateTimeMixin
 
 #: The user form's fields only a superuser may set.
 SUPERUSER_ONLY = ("is_superuser", "user_permissions")
@@ -23,7 +30,14 @@ def _is_superuser(request) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
 
 
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(NamedSplitDateTimeMixin, UserAdmin):
+    filter_horizontal = ()
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
         if obj is not None and not _is_superuser(request):
@@ -55,6 +69,8 @@ class StaffUserAdmin(UserAdmin):
 
 
 class RoleGroupAdmin(GroupAdmin):
+    filter_horizontal = ()
+
     def has_add_permission(self, request):
         return _is_superuser(request)
 

@@ -83,8 +83,9 @@ def _build() -> dict:
     options.save()
     ReferralSource.objects.get_or_create(name="Library website", defaults={"position": 1})
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
-    get_user_model().objects.create_superuser(STAFF_USER, "casey@library.example", STAFF_PASSWORD)
+    staff_user = get_user_model().objects.create_superuser(STAFF_USER, "casey@library.example", STAFF_PASSWORD)
     semester = SemesterFactory(name="Spring Scan", slug="spring-scan", is_published=True)
     category = CategoryFactory(name="Cooking", slug="cooking")
     venue = VenueFactory(name="Meeting Room A", slug="meeting-room-a")
@@ -125,7 +126,8 @@ def _build() -> dict:
         "semester": semester, "category": category, "venue": venue, "instructor": instructor,
         "bread": bread, "knife": knife, "order": order, "paid": paid, "held": held,
         "desk_order": desk_order, "donation": donation, "card_gift": card_gift,
-        "meeting": bread.ordered_meetings()[0],
+        "meeting": bread.ordered_meetings()[0], "staff_user": staff_user,
+        "group": Group.objects.order_by("pk").first(),
     }
 
 
@@ -204,6 +206,12 @@ def _outage_html() -> str:
     from core.outage import outage_response
 
     return outage_response().content.decode()
+
+
+def _server_error_html() -> str:
+    from django.template.loader import render_to_string
+
+    return render_to_string("500.html")
 
 
 def _lockout_html() -> str:
@@ -322,7 +330,13 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("give-pay", PATRON, _give_pay),
     ("give-thanks", PATRON, _landing(lambda d: reverse("finance:donate-thanks-link", args=[d["card_gift"].token]),
                                      "Thank you for your gift")),
+    ("catalog-search-all-semesters", PATRON, _goto("/?semester=all&q=bread")),
+    # Pages opened without the session grant an e-mailed link gives: "open it from your e-mail".
+    ("order-without-grant", PATRON, _goto(lambda d: reverse("enrollment:order-confirmation", args=[d["order"].pk]))),
+    ("my-registrations-without-grant", PATRON, _goto(reverse("enrollment:my-registrations"))),
+    ("gift-without-grant", PATRON, _goto(lambda d: reverse("finance:donate-thanks", args=[d["card_gift"].pk]))),
     ("404", PATRON, _goto("/no-such-page/")),
+    ("server-error-500", PATRON, _served(_server_error_html, 500)),
     ("database-outage-503", PATRON, _served(_outage_html, 503)),
     ("staff-login", ANONYMOUS_STAFF, _goto("/staff/login/")),
     ("staff-login-locked-out", ANONYMOUS_STAFF, _served(_lockout_html, 429)),
@@ -352,6 +366,11 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("week-out-decide", STAFF, _goto(lambda d: reverse("weekout:decide", args=[d["knife"].pk]))),
     *[(f"admin-{model}-{what}", STAFF, _admin(model, what))
       for model in ("semester", "course", "venue", "instructor") for what in ("list", "add", "change")],
+    ("admin-user-list", STAFF, _goto(reverse("admin:auth_user_changelist"))),
+    ("admin-user-change", STAFF, _goto(lambda d: reverse("admin:auth_user_change", args=[d["staff_user"].pk]))),
+    ("admin-group-list", STAFF, _goto(reverse("admin:auth_group_changelist"))),
+    ("admin-group-change", STAFF, _goto(lambda d: reverse("admin:auth_group_change", args=[d["group"].pk]))),
+    ("admin-login-attempts", STAFF, _goto(reverse("admin:axes_accessattempt_changelist"))),
     ("admin-course-change-confirm", STAFF, _course_change_confirm),
     ("admin-course-change-edit-again", STAFF, _course_change_again),
 ]
