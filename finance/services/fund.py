@@ -141,7 +141,8 @@ def fund_award(*, registration: Registration, amount: Decimal, by=None, reason: 
 
     Locks: the ``Fund`` row (``SELECT … FOR UPDATE``), then reads the balance under it, so two
     awards never spend the same dollars; raises :class:`FundInsufficient` (nothing written) when
-    the balance is less than ``amount``. Lock courses and registrations before calling this.
+    the balance is less than ``amount``. Lock courses and registrations before calling this: the
+    award is also written on the registration (``fund_paid``, ``_share_sync``), in this transaction.
     """
     amount = _amount(amount)
     if registration.status not in Registration.ACTIVE:
@@ -247,7 +248,8 @@ def fund_award_return(*, registration: Registration, by=None, reason: str = "",
 
     Locks: the registration's row, then the ``Fund`` row (returns and awards of one registration
     never interleave, and a late payment that confirms the seat under the same row lock never
-    confirms one whose award went back)."""
+    confirms one whose award went back: the return is written on that row, ``fund_returned``, in
+    this transaction, and on the rows of the registrations the seat came from)."""
     given = registration
     registration = _holder(Registration.objects.select_related("course").get(pk=registration.pk))
     if not _returnable(registration):
