@@ -16,12 +16,11 @@ from django.utils import timezone
 
 from classes import demo_data
 from classes.management.commands.seed_demo import catalog_fee, semester_name
-from classes.models import Category, Course, Meeting, Semester, Venue
+from classes.models import Category, Course, Instructor, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
 from enrollment.models import Registration
 from finance.pricing import course_budget
-from instructors.models import Instructor
 
 pytestmark = pytest.mark.django_db
 

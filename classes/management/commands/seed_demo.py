@@ -24,13 +24,12 @@ from django.utils.text import slugify
 
 from classes import demo_data, demo_maps, demo_next
 from classes.management.demo_orders import seed_fund, seed_registrations
-from classes.models import Category, Course, Meeting, Semester, Venue
+from classes.models import Category, Course, Instructor, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
 from core.money import round_cents
 from enrollment.models import CourseDecision, Registration
 from finance.pricing import course_budget
-from instructors.models import Instructor
 
 FIVE = Decimal("5")
 
