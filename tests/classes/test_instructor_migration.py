@@ -100,3 +100,37 @@ def test_a_pre_change_database_keeps_its_instructors_courses_and_permissions():
     finally:
         _migrate()
         ContentType.objects.clear_cache()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_permissions_made_early_for_the_new_label_are_folded_into_the_old_ones():
+    """Should ``classes.instructor``'s content type and permissions exist already when the move runs
+    (another migration made them first), the two are merged: one content type, one permission per
+    codename, and every group keeps what it had."""
+    try:
+        executor = _migrate(BEFORE)
+        apps = executor.loader.project_state(BEFORE + ALSO).apps
+        old = _old_world(apps)
+        ContentTypeOld = apps.get_model("contenttypes", "ContentType")
+        PermissionOld = apps.get_model("auth", "Permission")
+        early = ContentTypeOld.objects.create(app_label="classes", model="instructor")
+        twin = PermissionOld.objects.create(content_type=early, codename="view_instructor", name="Can view instructor")
+        both = apps.get_model("auth", "Group").objects.create(name="Holds both")
+        both.permissions.add(twin, old["permission"])
+        only_new = apps.get_model("auth", "Group").objects.create(name="Holds the early one")
+        only_new.permissions.add(twin)
+        _migrate()
+        ContentType.objects.clear_cache()
+
+        content_type = ContentType.objects.get_for_model(Instructor)
+        assert content_type.pk == early.pk
+        assert not ContentType.objects.filter(app_label="instructors", model="instructor").exists()
+        view = Permission.objects.get(content_type=content_type, codename="view_instructor")
+        assert Permission.objects.filter(codename="view_instructor").count() == 1
+        for group in (old["group"], both.pk, only_new.pk):
+            assert list(Group.objects.get(pk=group).permissions.all()) == [view]
+        assert Permission.objects.filter(content_type=content_type, codename="change_instructor").count() == 1
+        assert LogEntry.objects.get(pk=old["log"]).content_type == content_type
+    finally:
+        _migrate()
+        ContentType.objects.clear_cache()
