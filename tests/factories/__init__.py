@@ -8,12 +8,11 @@ import factory
 from django.apps import apps as django_apps
 from django.utils import timezone
 
-from classes.models import Category, Course, Meeting, Semester, Venue
+from classes.models import Category, Course, Instructor, Meeting, Semester, Venue
 from core.models import OutboxMessage
 from enrollment.models import CallListEntry, CourseDecision, Order, ReferralSource, Registration, ScholarshipWait
 from enrollment.services.seats import attendee_key
 from finance.models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
-from instructors.models import Instructor
 
 
 def local_dt(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
