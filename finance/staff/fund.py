@@ -1,4 +1,4 @@
-"""The Pass the Buck pages of the back office, under /staff/money/fund/ (``finance.staff_urls``):
+"""The Pass the Buck pages of the back office, under /staff/money/fund/ (``finance.staff.urls``):
 
 - the fund report (``finance.view_money_reports``): a date range, then the balance over time,
   donations by month and method, scholarship awards per semester and course, the donors for
@@ -10,15 +10,14 @@
   ``fund_adjust``; a refusal is shown on its field and writes nothing.
 
 Who received a scholarship is never shown here: awards are listed by course (and registration
-number in the ledger), not by attendee. Thin views, like the other money pages (``staff_views``).
+number in the ledger), not by attendee. Thin views, like the other money pages; the reports are ``finance.staff.fund_reports``
+and the forms ``finance.staff.forms``.
 """
 
 import datetime as dt
-import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
@@ -27,117 +26,14 @@ from django.utils import timezone
 
 from core.locking import Busy
 
+from ..services.fund import FundError, FundInsufficient, FundInvalidAmount, fund_adjust, fund_balance
 from . import fund_reports as fr
-from .services.fund import MAX_AMOUNT, FundError, FundInsufficient, FundInvalidAmount, fund_adjust, fund_balance
-from .staff_views import BUSY_MESSAGE, VIEW_REPORTS, MoneyView, _csv
+from .base import ADJUST_FUND, BUSY_MESSAGE, VIEW_REPORTS, MoneyView, csv_response
+from .forms import FundAdjustForm, FundReportForm, default_range
 
-ADJUST_FUND = "finance.adjust_fund"
-#: Dates the report accepts (a typo like 0202 or 20266 gets a message, not an error page).
-FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 LEDGER_PAGE_SIZE = 50
-REASON_MAX = 300  # FundEntry.reason
 CSV_TABLES = ("balance", "donations", "awards", "donors", "publication")
 
-
-# --- forms ---------------------------------------------------------------------------------------
-
-class FundReportForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}),
-                            error_messages={"required": "Enter the first day.",
-                                            "invalid": "Enter a date like 2026-01-31."})
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}),
-                          error_messages={"required": "Enter the last day.",
-                                          "invalid": "Enter a date like 2026-12-31."})
-    by = forms.ChoiceField(label="Balance by", choices=[(fr.MONTH, "Month"), (fr.DAY, "Day")],
-                           error_messages={"required": "Choose month or day.",
-                                           "invalid_choice": "Choose month or day."})
-
-    def _in_range(self, name: str):
-        value = self.cleaned_data.get(name)
-        if value is not None and not FIRST_DATE <= value <= LAST_DATE:
-            raise forms.ValidationError(f"Enter a date from {FIRST_DATE.year} to {LAST_DATE.year}.")
-        return value
-
-    def clean_start(self):
-        return self._in_range("start")
-
-    def clean_end(self):
-        return self._in_range("end")
-
-    def clean(self):
-        data = super().clean()
-        start, end, by = data.get("start"), data.get("end"), data.get("by")
-        if start and end:
-            if end < start:
-                self.add_error("end", "The last day is before the first day.")
-            elif by == fr.DAY and (end - start).days >= fr.MAX_DAYS:
-                self.add_error("end", f"Day by day covers at most {fr.MAX_DAYS} days: choose a shorter range, "
-                                      "or show the balance by month.")
-            elif by == fr.MONTH and fr.months_between(start, end) > fr.MAX_MONTHS:
-                self.add_error("end", f"Choose at most {fr.MAX_MONTHS // 12} years.")
-        return data
-
-
-def default_range(today: dt.date) -> dict:
-    """The last twelve months: the first day of the month eleven months ago to today."""
-    month = today.replace(day=1)
-    for _ in range(11):
-        month = (month - dt.timedelta(days=1)).replace(day=1)
-    return {"start": month.isoformat(), "end": today.isoformat(), "by": fr.MONTH}
-
-
-_AMOUNT = re.compile(r"^(?P<sign>[+-]?)\$?(?P<whole>\d{1,3}(?:,\d{3})+|\d*)(?:\.(?P<cents>\d*))?$")
-_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # a typographic minus or dash typed or pasted
-
-
-def parse_signed_amount(text: str) -> Decimal:
-    """Dollars and cents as staff type them (``25``, ``-25.50``, ``+$1,200.00``) → a ``Decimal``
-    with two places. Refuses exponents (``1e9``), ``NaN``, more than two decimals, zero and
-    amounts above what the ledger holds, each with its own message."""
-    text = "".join((text or "").split()).translate(_MINUS)
-    if not text:
-        raise forms.ValidationError("Enter the amount, like 25.00 to add or -25.00 to take out.")
-    match = _AMOUNT.match(text)
-    if match is None or not (match["whole"] or match["cents"]):
-        raise forms.ValidationError("Enter the amount in dollars and cents, like 25.00 or -25.00.")
-    cents = match["cents"] or ""
-    if len(cents) > 2:
-        raise forms.ValidationError("Use at most 2 decimals (dollars and cents).")
-    whole = match["whole"].replace(",", "") or "0"
-    if len(whole) > 12:
-        raise forms.ValidationError(f"That amount is too large: at most ${MAX_AMOUNT:,.2f}.")
-    try:
-        amount = Decimal(f"{match['sign'] or '+'}{whole}.{cents or '0'}").quantize(Decimal("0.01"))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only plain digits
-        raise forms.ValidationError("Enter the amount in dollars and cents, like 25.00 or -25.00.") from None
-    if amount == 0:
-        raise forms.ValidationError("The amount must not be zero: use a minus sign to take money out.")
-    if abs(amount) > MAX_AMOUNT:
-        raise forms.ValidationError(f"That amount is too large: at most ${MAX_AMOUNT:,.2f}.")
-    return amount
-
-
-class FundAdjustForm(forms.Form):
-    amount = forms.CharField(
-        label="Amount ($)", strip=True,
-        help_text="Positive adds to the fund (25.00), negative takes out of it (-25.00).",
-        error_messages={"required": "Enter the amount, like 25.00 to add or -25.00 to take out."},
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 12, "autocomplete": "off"}),
-    )
-    reason = forms.CharField(
-        label="Reason", max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text="Kept with the entry for good, with your name; for example “Check 1042 counted twice”.",
-        error_messages={"required": "Say why the fund is adjusted.",
-                        "max_length": f"Use at most {REASON_MAX} characters."},
-    )
-
-    key = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, required=False)
-
-    def clean_amount(self):
-        return parse_signed_amount(self.cleaned_data["amount"])
-
-
-# --- the views -------------------------------------------------------------------------------------
 
 def _signed(amount: Decimal) -> str:
     return f"−${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
@@ -178,16 +74,16 @@ class FundReportView(FundPageView):
     def _csv(self, table: str, start: dt.date, end: dt.date, by: str):
         name = f"pass-the-buck-{table}-{start}-{end}.csv"
         if table == "balance":
-            return _csv(name, fr.balance_csv_rows(fr.fund_balance_over_time(start=start, end=end, by=by)))
+            return csv_response(name, fr.balance_csv_rows(fr.fund_balance_over_time(start=start, end=end, by=by)))
         if table == "donations":
-            return _csv(name, fr.donations_csv_rows(fr.fund_donations_by_month(start=start, end=end)))
+            return csv_response(name, fr.donations_csv_rows(fr.fund_donations_by_month(start=start, end=end)))
         if table == "awards":
-            return _csv(name, fr.awards_csv_rows(fr.fund_awards_by_course(start=start, end=end)))
+            return csv_response(name, fr.awards_csv_rows(fr.fund_awards_by_course(start=start, end=end)))
         if table == "donors":
-            return _csv(name, fr.donors_csv_rows(fr.fund_donors(start=start, end=end)))
+            return csv_response(name, fr.donors_csv_rows(fr.fund_donors(start=start, end=end)))
         if table == "publication":
             names = fr.fund_names_for_publication(fr.fund_donors(start=start, end=end))
-            return _csv(name, fr.publication_csv_rows(names))
+            return csv_response(name, fr.publication_csv_rows(names))
         return HttpResponseBadRequest(f"Choose a table: {', '.join(CSV_TABLES)}.",
                                       content_type="text/plain; charset=utf-8")
 

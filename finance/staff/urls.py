@@ -7,7 +7,7 @@ from django.urls import path
 
 from enrollment.transfer_views import RegistrationTransferView
 
-from . import fund_views, staff_views
+from . import deposits, donations, fund, refunds
 
 app_name = "money"
 
@@ -17,14 +17,14 @@ def _staff(view_class):
 
 
 urlpatterns = [
-    path("registrations/<int:pk>/refund/", _staff(staff_views.RefundCreateView), name="refund-create"),
+    path("registrations/<int:pk>/refund/", _staff(refunds.RefundCreateView), name="refund-create"),
     path("registrations/<int:pk>/transfer/", _staff(RegistrationTransferView), name="registration-transfer"),
-    path("refunds/to-issue/", _staff(staff_views.RefundsToIssueView), name="refunds-to-issue"),
-    path("deposits/", _staff(staff_views.DepositReportView), name="deposit-report"),
-    path("donations/new/", _staff(staff_views.DonationCreateView), name="donation-create"),
-    path("donations/<int:pk>/", _staff(staff_views.DonationDetailView), name="donation-detail"),
-    path("donations/<int:pk>/receipt.pdf", _staff(staff_views.DonationReceiptView), name="donation-receipt"),
-    path("fund/", _staff(fund_views.FundReportView), name="fund-report"),
-    path("fund/ledger/", _staff(fund_views.FundLedgerView), name="fund-ledger"),
-    path("fund/adjust/", _staff(fund_views.FundAdjustView), name="fund-adjust"),
+    path("refunds/to-issue/", _staff(refunds.RefundsToIssueView), name="refunds-to-issue"),
+    path("deposits/", _staff(deposits.DepositReportView), name="deposit-report"),
+    path("donations/new/", _staff(donations.DonationCreateView), name="donation-create"),
+    path("donations/<int:pk>/", _staff(donations.DonationDetailView), name="donation-detail"),
+    path("donations/<int:pk>/receipt.pdf", _staff(donations.DonationReceiptView), name="donation-receipt"),
+    path("fund/", _staff(fund.FundReportView), name="fund-report"),
+    path("fund/ledger/", _staff(fund.FundLedgerView), name="fund-ledger"),
+    path("fund/adjust/", _staff(fund.FundAdjustView), name="fund-adjust"),
 ]
