@@ -8,10 +8,10 @@ admin.site.index_title = "Program administration"
 urlpatterns = [
     path("staff/rosters/", include("enrollment.roster_urls")),
     path("staff/desk/", include("enrollment.staff_urls")),
-    path("staff/money/", include("finance.staff_urls")),
+    path("staff/money/", include("finance.staff.urls")),
     path("staff/week-out/", include("enrollment.weekout_urls")),
     path("staff/", admin.site.urls),
     path("", include("classes.views.urls")),
     path("", include("enrollment.urls")),
-    path("", include("finance.urls")),
+    path("", include("finance.views.urls")),
 ]

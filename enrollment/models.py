@@ -335,7 +335,7 @@ class ScholarshipWait(TimeStampedModel):
     """The scholarship waitlist: an attendee who asked for a Pass the Buck scholarship when the
     fund could not cover half the fee. As donations arrive, the oldest waiting request whose half
     the fund can now pay is offered: a seat is held for them with the award made
-    (``finance.services.scholarships.scholarship_waits_offer``) and they are e-mailed a link to pay
+    (``finance.services.scholarship_offers.scholarship_waits_offer``) and they are e-mailed a link to pay
     their half. Seen only by coordinators and finance."""
 
     class Status(models.TextChoices):

@@ -1,5 +1,5 @@
 """The transfer page of the back office (/staff/money/registrations/<id>/transfer/, routed by
-``finance.staff_urls``): move a confirmed registration to another class.
+``finance.staff.urls``): move a confirmed registration to another class.
 
 Staff pick the target class (each choice shows its fee, the price difference against what was
 paid, and whether it has a seat); the seat moves through the seat service
@@ -27,10 +27,9 @@ from classes.models import Course
 from core.locking import Busy
 from core.money import format_money
 from finance import selectors as money
-from finance.balances import order_balance
+from finance.balances import balance_text, order_balance
 from finance.models import Payment
 from finance.services.staff import transfer_settle
-from finance.staff_views import balance_text
 
 from .models import Registration
 from .selectors import course_seats_annotate

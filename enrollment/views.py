@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from classes.models import Course
 from core.locking import Busy
-from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
+from finance.services.checkout import FundShort, checkout_place, checkout_wait_or_place
 
 from . import selectors
 from .access import order_grant, order_opened
@@ -123,7 +123,7 @@ class CartRemoveView(View):
 @private
 class CheckoutView(View):
     """Buyer, "How did you hear about us?", and the attendees of every class in the cart, placed
-    with one call to ``finance.services.scholarships.checkout_place`` (the seat service's
+    with one call to ``finance.services.checkout.checkout_place`` (the seat service's
     ``order_place`` plus the Pass the Buck scholarships asked for, in one transaction). See
     ``enrollment.cart`` for the one-time nonce."""
 

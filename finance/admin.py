@@ -5,7 +5,7 @@ nothing here changes an amount or a status by hand. The one staff step is "mark 
 cash or check refund, which records the refund check number (``refund_mark_issued``). The Pass the
 Buck fund and its ledger are read-only too: entries are written by ``finance.services.fund``. A
 payment's page links each of its registrations to the refund and transfer pages of
-``finance.staff_views`` (/staff/money/); the refunds list links to "Refunds to issue".
+``finance.staff`` (/staff/money/); the refunds list links to "Refunds to issue".
 """
 
 from django.contrib import admin, messages
@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from .errors import PaymentError
-from .forms import RefundIssuedFormSet
 from .models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
 from .services import refund_mark_issued
 from .services.fund import fund_balance
+from .staff.forms import RefundIssuedFormSet
 
 
 def _int(value) -> int | None:

@@ -96,3 +96,12 @@ def order_patron_balance(order: Order) -> OrderBalance:
         .exclude(payment__provider=Payment.Provider.SCHOLARSHIP).aggregate(s=Sum("amount"))["s"]
     )
     return OrderBalance(charges=round_cents(charges), paid=round_cents(paid or ZERO), refunded=round_cents(refunded or ZERO))
+
+
+def balance_text(due: Decimal) -> str:
+    """An order's balance as staff read it (the money pages and the transfer page)."""
+    if due > 0:
+        return f"${due:,.2f} due"
+    if due < 0:
+        return f"${-due:,.2f} owed to the patron"
+    return "settled"

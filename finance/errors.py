@@ -58,7 +58,3 @@ class GatewayUnavailable(PaymentError):
     """Stripe could not be reached, or answered something we did not expect (our side broke)."""
 
     default_message = "We could not reach the payment service; you have not been charged, please try again."
-
-
-class RefundFailed(PaymentError):
-    default_message = "The refund could not be issued."

@@ -27,7 +27,7 @@ def fund_returns_sweep() -> None:
     cancelled or ran out unpaid (``finance.services.fund.fund_returns_sweep``), then offer what
     the fund holds to the scholarship waitlist."""
     from .services.fund import fund_returns_sweep as sweep
-    from .services.scholarships import scholarship_waits_offer as offer
+    from .services.scholarship_offers import scholarship_waits_offer as offer
 
     sweep()
     offer()
@@ -36,8 +36,8 @@ def fund_returns_sweep() -> None:
 @shared_task(name="finance.scholarship_waits_offer", ignore_result=True)
 def scholarship_waits_offer() -> None:
     """After a donation: offer the scholarship waitlist what the fund now covers
-    (``finance.services.scholarships.scholarship_waits_offer``; the periodic returns sweep runs
+    (``finance.services.scholarship_offers.scholarship_waits_offer``; the periodic returns sweep runs
     it too, so a lost task loses nothing)."""
-    from .services.scholarships import scholarship_waits_offer as offer
+    from .services.scholarship_offers import scholarship_waits_offer as offer
 
     offer()

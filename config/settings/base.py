@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "classes",
     "enrollment",
     "finance",
+    "reports",
     "axes",  # staff login lockout: attempts, lockouts and their admin pages (see "Staff login" below)
 ]
 

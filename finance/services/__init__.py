@@ -1,6 +1,8 @@
-"""Every write of the finance app: card payments (``payments``) and refunds (``refunds``).
-Callers import from here. Errors are in ``finance.errors``."""
+"""Every write of the finance app: card payments (``payments``), refunds (``refunds``) and the
+online checkout (``checkout``: seats, scholarships and a gift in one transaction). Callers import
+from here. Errors are in ``finance.errors`` (the checkout's ``FundShort`` is a scholarship error)."""
 
+from .checkout import checkout_place, checkout_wait_or_place  # noqa: F401
 from .payments import (  # noqa: F401
     ConfirmResult,
     Outcome,
@@ -15,3 +17,4 @@ from .refunds import (  # noqa: F401
     refunds_settle,
     refunds_sweep,
 )
+from .scholarships import FundShort  # noqa: F401

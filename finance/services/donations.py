@@ -38,20 +38,19 @@ from core.outbox import outbox_enqueue
 
 from .. import gateway
 from ..errors import AmountMismatch, DonationNotFound, GatewayUnavailable, PaymentError
+from ..limits import ADDRESS_MAX, DEDICATION_MAX, DONATION_REFERENCE_MAX, DONOR_NAME_MAX
 from ..models import Donation
 from .fund import fund_donation_record
+from .intents import Outcome, intent_outcome
 from .offline import OfflinePaymentInvalid, clean_amount
-from .payments import Outcome, intent_outcome
 
 log = logging.getLogger(__name__)
 
 M = Donation.Method
 S = Donation.Status
 OFFLINE_METHODS = (M.CASH, M.CHECK)
-NAME_MAX = 80
-REFERENCE_MAX = 120
-DEDICATION_MAX = 200
-ADDRESS_MAX = 500
+NAME_MAX = DONOR_NAME_MAX
+REFERENCE_MAX = DONATION_REFERENCE_MAX
 EMAIL_MAX = 254
 #: The smallest gift taken by card (below it the card fees eat the gift).
 CARD_MINIMUM = Decimal("1.00")
@@ -285,7 +284,7 @@ def donation_confirm(*, payment_intent_id: str, now: dt.datetime | None = None) 
     amount and currency → ``donation_succeed`` (fund entry and receipt e-mail, once). Declined,
     failed authentication or canceled → stays pending with ``failure_message`` (the card step then
     gives the donor a fresh intent to try another card: ``donation_card_resume``). The returned donation carries ``outcome`` (a
-    ``payments.Outcome``) and ``message`` for the page.
+    ``intents.Outcome``) and ``message`` for the page.
 
     Locks: the donation row (``core.locking.locked_atomic``). Raises ``DonationNotFound`` for an
     intent that is no card gift of ours, ``AmountMismatch`` (nothing recorded, logged for staff),

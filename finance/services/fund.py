@@ -129,9 +129,9 @@ def fund_donation_record(*, amount: Decimal, dedupe_key: str, payment: Payment |
 def _offer_scholarship_waits() -> None:
     """After a donation commits: the scholarship waitlist may be served now (a Celery task; the
     periodic returns sweep runs the same offer, so a lost task loses nothing)."""
-    from ..tasks import scholarship_waits_offer
+    from celery import current_app  # by name (``finance.tasks``): services never import the tasks that call them
 
-    scholarship_waits_offer.delay()
+    current_app.send_task("finance.scholarship_waits_offer")
 
 
 def fund_award(*, registration: Registration, amount: Decimal, by=None, reason: str = "",

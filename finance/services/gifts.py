@@ -15,6 +15,7 @@ import logging
 from django.utils import timezone
 
 from ..models import Donation, Payment
+from .donations import donation_succeed
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,6 @@ log = logging.getLogger(__name__)
 def gift_record(*, payment: Payment, now: dt.datetime | None = None) -> Donation | None:
     """Book the gift part of a succeeded card payment as a donation (once). None without a gift.
     Call inside ``payment_confirm``'s transaction, which holds the payment row's lock."""
-    from .donations import donation_succeed  # donations imports payments, which imports this module
-
     if payment.gift_amount <= 0 or payment.status != Payment.Status.SUCCEEDED:
         return None
     now = now or timezone.now()

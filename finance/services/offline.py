@@ -37,7 +37,7 @@ from ..balances import (
 from ..errors import NothingToPay, PaymentError
 from ..models import Payment, Refund
 from ..refund_words import note_of_refunds
-from .scholarships import checkout_place
+from .checkout import checkout_place
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@
 """
 
 import datetime as dt
-import enum
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from ..errors import AlreadyPaid, AmountMismatch, NothingToPay, PaymentNotFound,
 from ..models import Payment
 from . import notices
 from .gifts import gift_record
+from .intents import Outcome, intent_outcome
 from .refunds import refund_create_once, refund_issue
 
 log = logging.getLogger(__name__)
@@ -38,17 +38,6 @@ S = Registration.Status
 
 #: PaymentIntent states in which the patron can still (re)try paying it.
 OPEN_INTENT = {"requires_payment_method", "requires_confirmation", "requires_action"}
-
-
-class Outcome(enum.StrEnum):
-    SUCCEEDED = "succeeded"  # paid now: registrations confirmed (and any lost seat refunded)
-    ALREADY = "already"  # paid before (the browser or the webhook was first): nothing changed
-    REQUIRES_ACTION = "requires_action"  # the bank wants the card holder to authenticate (3-D Secure)
-    DECLINED = "declined"  # the card was refused: try another card
-    AUTHENTICATION_FAILED = "authentication_failed"  # 3-D Secure failed or was cancelled
-    PROCESSING = "processing"  # Stripe is still working on it
-    CANCELED = "canceled"
-    NOT_PAID = "not_paid"  # nothing happened yet (no card was tried)
 
 
 @dataclass
@@ -234,23 +223,6 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
         transaction.on_commit(partial(refund_issue, refund_id=refund.pk), robust=True)
     log.info("payment %s succeeded: %s confirmed, %s lost", payment.pk, len(confirmed), len(lost))
     return ConfirmResult(payment=payment, outcome=Outcome.SUCCEEDED, confirmed=confirmed, lost=lost)
-
-
-def intent_outcome(intent) -> tuple[Outcome, str, str]:
-    """(outcome, text for the patron, Stripe's error code) of a PaymentIntent that has not
-    succeeded — for a class payment and for a gift alike."""
-    code, message = gateway.last_error(intent)
-    status = intent.status
-    if status == "requires_action":
-        return Outcome.REQUIRES_ACTION, "Waiting for the card holder's bank to confirm the payment.", code
-    if status == "processing":
-        return Outcome.PROCESSING, "", code
-    if status == "canceled":
-        return Outcome.CANCELED, "The payment was canceled.", code
-    if status == "requires_payment_method" and (code or message):
-        failed_auth = code == "payment_intent_authentication_failure"
-        return (Outcome.AUTHENTICATION_FAILED if failed_auth else Outcome.DECLINED), message or code, code
-    return Outcome.NOT_PAID, "", code
 
 
 def _not_succeeded(payment: Payment, intent) -> ConfirmResult:

@@ -1,18 +1,17 @@
 """Pass the Buck scholarships: an attendee who asks attends at half price and the fund pays the
 other half (ARCHITECTURE §1, §5).
 
-- ``checkout_place``: the checkout's (and the desk's) one call. It places the order through the
-  seat service (``enrollment.services.order_place``) and, in the same transaction, awards the
-  scholarships asked for: per seat, a succeeded ``scholarship`` payment of half the fee (rounded
-  down to the cent; the patron pays the rest) and the fund's award entry (−), made by
-  ``fund_award`` under the fund row's lock. All or nothing: when the fund cannot cover every
-  half asked for, nothing is placed and ``FundShort`` says which attendee; the page then offers
-  full price or the scholarship waitlist.
+- ``scholarship_requests_check`` / ``scholarship_award``: the rules of asking and the award of
+  one seat — a succeeded ``scholarship`` payment of half the fee (rounded down to the cent; the
+  patron pays the rest) and the fund's award entry (−), made by ``fund_award`` under the fund
+  row's lock. The checkout (``finance.services.checkout.checkout_place``) calls them in the
+  order's transaction; when the fund cannot cover every half asked for, ``FundShort`` says which
+  attendee and the page offers full price or the scholarship waitlist.
 - ``scholarships_apply``: for seats offered from the (seat) waitlist, whose scholarship was asked
   for at checkout but could not be awarded while they waited: the pay page awards it.
-- ``scholarship_wait_join`` / ``scholarship_waits_offer``: the scholarship waitlist. As donations
-  arrive, the oldest request whose half the fund now covers gets a seat held (as long as a
-  waitlist offer) with its award made, and an e-mail with the link to pay their half.
+- ``scholarship_wait_join``: the scholarship waitlist. As donations arrive, the oldest request
+  whose half the fund now covers gets a seat held with its award made
+  (``finance.services.scholarship_offers.scholarship_waits_offer``).
 
 The course's income stays whole: card (or cash) + scholarship payments = the price. Who received
 a scholarship is seen only by coordinators and finance: nothing here writes it where rosters,
@@ -35,11 +34,11 @@ from core.locking import locked_atomic
 from core.money import CENT, ZERO
 from enrollment import messages as enrollment_messages
 from enrollment.models import EnrollmentOptions, Order, Registration, ScholarshipWait
-from enrollment.services import AttendeeInput, BuyerInput, EnrollmentError, order_place
+from enrollment.services import AttendeeInput, BuyerInput, EnrollmentError
 from enrollment.services.seats import attendee_key, course_check_open
 
 from ..models import FundEntry, Payment
-from .fund import RETURNABLE, FundInsufficient, FundNotReturnable, fund_award, fund_award_return, fund_balance
+from .fund import FundInsufficient, fund_award
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +103,8 @@ def awards_in_semester(attendee_keys: set[str], semester_id: int, *, now: dt.dat
     return {row["registration__attendee_key"]: row["n"] for row in rows}
 
 
-def _check_requests(*, buyer: BuyerInput, attendees: list[AttendeeInput], courses: dict[int, Course],
-                    limit: int, desk: bool, now: dt.datetime) -> None:
+def scholarship_requests_check(*, buyer: BuyerInput, attendees: list[AttendeeInput], courses: dict[int, Course],
+                               limit: int, desk: bool, now: dt.datetime) -> None:
     """The rules of asking, before anything is written: a paid class, and at most ``limit``
     scholarships per attendee per semester (this order's requests included)."""
     counted: dict[tuple[str, int], int] = {}
@@ -157,48 +156,6 @@ def scholarship_award(*, registration: Registration, by=None, reason: str = "",
                    reason=reason or "Pass the Buck scholarship: half the fee")
     log.info("scholarship awarded to registration %s", registration.pk)
     return payment
-
-
-def checkout_place(*, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
-                   desk: bool = False, **place_kwargs):
-    """Place an order (``order_place``, same arguments) and award the scholarships its
-    attendees asked for, in one transaction. Returns the seat service's ``PlaceResult``.
-
-    A waitlisted attendee who asked keeps the request (``scholarship_requested``); it is awarded
-    when their offered seat is paid (``scholarships_apply``). ``desk`` (staff granting at the
-    desk) skips the per-semester limit. Raises the seat service's errors, ``ScholarshipError``
-    (a free class, the limit) or ``FundShort`` — in every case nothing is written.
-    """
-    now = now or timezone.now()
-    if not any(a.scholarship for a in attendees):
-        return order_place(buyer=buyer, attendees=attendees, now=now, **place_kwargs)
-    limit = EnrollmentOptions.current().scholarship_limit
-    courses = {c.pk: c for c in Course.objects.filter(pk__in={a.course_id for a in attendees})}
-    _check_requests(buyer=buyer, attendees=attendees, courses=courses, limit=limit, desk=desk, now=now)
-    by = place_kwargs.get("actor")
-
-    def award(result) -> None:  # inside order_place's transaction, before its messages
-        # Holds of these classes that ran out just now (order_place expired them under the courses'
-        # locks) give their awards back first: a patron retrying at once finds the money again.
-        course_ids = {r.course_id for r in result.registrations}
-        stale = (FundEntry.objects.filter(kind=K.AWARD, registration__course_id__in=course_ids,
-                                          registration__status__in=RETURNABLE)
-                 .exclude(registration__fund_entries__kind=K.AWARD_RETURNED).select_related("registration"))
-        for entry in stale:
-            try:
-                fund_award_return(registration=entry.registration, now=now)
-            except FundNotReturnable:
-                pass  # confirmed meanwhile
-        for i, registration in enumerate(result.registrations):
-            if not registration.scholarship_requested or registration.status not in (S.HELD, S.CONFIRMED):
-                continue
-            try:
-                scholarship_award(registration=registration, by=by, now=now)
-            except FundInsufficient:
-                raise FundShort(FUND_SHORT_MESSAGE.format(title=registration.course.title), index=i,
-                                course_id=registration.course_id) from None
-
-    return order_place(buyer=buyer, attendees=attendees, now=now, on_placed=award, **place_kwargs)
 
 
 def scholarships_apply(*, order: Order, now: dt.datetime | None = None) -> list[Registration]:
@@ -272,7 +229,7 @@ def scholarship_wait_join(*, buyer: BuyerInput, attendee: AttendeeInput, now: dt
     try:
         with transaction.atomic():
             if existing is not None:  # its offer ran out unpaid: that entry is closed, a new one waits
-                _close(existing, "The seat offered with a scholarship was not paid for in time.")
+                scholarship_wait_close(existing, "The seat offered with a scholarship was not paid for in time.")
             wait = ScholarshipWait.objects.create(
                 course=course, first_name=buyer.first_name, last_name=buyer.last_name, email=buyer.email,
                 phone=buyer.phone, referral_id=buyer.referral_id, attendee_first_name=attendee.first_name,
@@ -290,21 +247,6 @@ def scholarship_wait_join(*, buyer: BuyerInput, attendee: AttendeeInput, now: dt
     return wait
 
 
-def checkout_wait_or_place(*, buyer: BuyerInput, attendees: list[AttendeeInput], now: dt.datetime | None = None,
-                           **place_kwargs) -> tuple[list[ScholarshipWait], object | None]:
-    """"Join the scholarship waitlist" at checkout, in one transaction: the attendees who asked
-    for a scholarship go on the scholarship waitlist (nothing held or charged for them); the rest
-    of the order is placed as usual (``checkout_place``, same keyword arguments). Returns the
-    waitlist entries and the placed result (None when everyone asked). All or nothing."""
-    now = now or timezone.now()
-    waiting = [a for a in attendees if a.scholarship]
-    others = [a for a in attendees if not a.scholarship]
-    with transaction.atomic():
-        entries = [scholarship_wait_join(buyer=buyer, attendee=a, now=now) for a in waiting]
-        result = checkout_place(buyer=buyer, attendees=others, now=now, **place_kwargs) if others else None
-    return entries, result
-
-
 def _offer_lapsed(wait: ScholarshipWait, *, now: dt.datetime) -> bool:
     """An offered entry whose held seat was neither paid nor is still held (it ran out or was
     cancelled): the entry no longer stands for anything."""
@@ -315,64 +257,8 @@ def _offer_lapsed(wait: ScholarshipWait, *, now: dt.datetime) -> bool:
     return not seat.exists()
 
 
-def _close(wait: ScholarshipWait, why: str) -> None:
+def scholarship_wait_close(wait: ScholarshipWait, why: str) -> None:
+    """Close a scholarship waitlist entry, saying why (the entry no longer waits)."""
     wait.status = W.CLOSED
     wait.closed_reason = why[:200]
     wait.save(update_fields=["status", "closed_reason", "updated_at"])
-
-
-def scholarship_waits_offer(*, now: dt.datetime | None = None) -> list[ScholarshipWait]:
-    """Offer scholarships to the scholarship waitlist, oldest first, while the fund covers the
-    next one's half: a seat is held for the attendee (as long as a waitlist offer, capped at the
-    cutoff) with the award made, and they are e-mailed the link to pay their half. A request
-    whose class closed, filled or was cancelled is closed (and they are told nothing is owed);
-    one the fund cannot cover yet keeps its place — later requests are not served before it.
-
-    Safe to run twice at once: each offer is one ``checkout_place`` transaction (course rows,
-    then the fund row), and the entry is re-read under its own lock."""
-    now = now or timezone.now()
-    offered: list[ScholarshipWait] = []
-    hours = EnrollmentOptions.current().offer_hours
-    waiting = list(ScholarshipWait.objects.filter(status=W.WAITING).order_by("created_at", "pk").values_list("pk", flat=True))
-    for pk in waiting:
-        if fund_balance() <= 0:
-            break
-        try:
-            with locked_atomic():
-                wait = ScholarshipWait.objects.select_for_update().select_related("course").get(pk=pk)
-                if wait.status != W.WAITING:
-                    continue
-                course = wait.course
-                if fund_balance() < scholarship_amount(course.fee):
-                    break  # first come, first served: nobody jumps the line
-                buyer = BuyerInput(first_name=wait.first_name, last_name=wait.last_name, email=wait.email,
-                                   phone=wait.phone, referral_id=wait.referral_id)
-                attendee = AttendeeInput(course_id=course.pk, first_name=wait.attendee_first_name,
-                                         last_name=wait.attendee_last_name, age=wait.attendee_age,
-                                         relationship=wait.relationship, scholarship=True)
-                try:
-                    with locked_atomic():
-                        result = checkout_place(buyer=buyer, attendees=[attendee], now=now, desk=False,
-                                                hold_until=now + dt.timedelta(hours=hours),
-                                                actor_label="scholarship waitlist")
-                except FundShort:
-                    break
-                except EnrollmentError as exc:
-                    _close(wait, exc.message)
-                    enrollment_messages.queue_scholarship_wait_closed(wait)
-                    continue
-                wait.status, wait.order = W.OFFERED, result.order
-                wait.save(update_fields=["status", "order", "updated_at"])
-                enrollment_messages.queue_scholarship_offer(wait, result.registrations[0])
-                offered.append(wait)
-        except Exception:
-            log.exception("scholarship waitlist entry %s: offer failed; tried again on the next run", pk)
-    return offered
-
-
-def scholarship_waits_summary() -> dict:
-    """Counts for the staff dashboard: waiting and offered requests."""
-    rows = ScholarshipWait.objects.aggregate(
-        waiting=Count("pk", filter=Q(status=W.WAITING)), offered=Count("pk", filter=Q(status=W.OFFERED)),
-    )
-    return rows

@@ -37,6 +37,7 @@ from enrollment.selectors import refund_due
 
 from .. import selectors
 from ..errors import PaymentError
+from ..limits import REFUND_OVERRIDE_MAX, REFUND_REASON_MAX
 from ..models import Payment, Refund
 from .refunds import refund_issue
 
@@ -46,8 +47,8 @@ S = Registration.Status
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 #: The sweep looks for unsettled transfers this far back.
 TRANSFER_LOOKBACK = dt.timedelta(days=120)
-REASON_MAX = 180
-OVERRIDE_MAX = 100
+REASON_MAX = REFUND_REASON_MAX
+OVERRIDE_MAX = REFUND_OVERRIDE_MAX
 
 
 class RefundRefused(PaymentError):

@@ -14,8 +14,8 @@ from finance import selectors
 from finance.balances import order_balance
 from finance.models import Donation, FundEntry, Payment, Refund
 from finance.services import refunds_settle
+from finance.services.checkout import checkout_place
 from finance.services.fund import fund_balance, fund_donation_record
-from finance.services.scholarships import checkout_place
 from tests.localstripe_server import CARD_DECLINED, CARD_OK
 
 from .stripe_helpers import confirm_with_card, open_pay_page

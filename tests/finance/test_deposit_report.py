@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.roles import FINANCE, FRONT_DESK
-from finance import reports
 from finance.models import Payment, Refund
 from finance.services import refund_mark_issued
+from finance.staff import deposit_report as reports
 from tests.factories import RegistrationFactory, course_with_meetings, local_dt
 
 P = Payment.Provider

@@ -1,5 +1,5 @@
-"""Pass the Buck reports and the fund adjustment form (``finance.fund_reports``,
-``finance.fund_views``): real figures for a small history of gifts, awards, a return and an
+"""Pass the Buck reports and the fund adjustment form (``finance.staff.fund_reports``,
+``finance.staff.fund``): real figures for a small history of gifts, awards, a return and an
 adjustment; the CSV exports; who may open what; every kind of bad input on the adjustment form
 (nothing written, never a 500); and a query count that does not grow with the data.
 
@@ -20,11 +20,12 @@ from django.urls import reverse
 
 from core.roles import COORDINATOR, FINANCE, FRONT_DESK
 from enrollment.models import Registration
-from finance import fund_reports as fr
-from finance.fund_views import LEDGER_PAGE_SIZE, parse_signed_amount
 from finance.models import Donation, FundEntry
 from finance.services.donations import donation_record_offline
 from finance.services.fund import fund_adjust, fund_award, fund_award_return, fund_balance, fund_donation_record
+from finance.staff import fund_reports as fr
+from finance.staff.forms import parse_signed_amount
+from finance.staff.fund import LEDGER_PAGE_SIZE
 from tests.factories import CourseFactory, DonationFactory, RegistrationFactory, SemesterFactory, local_dt, role_client
 
 pytestmark = pytest.mark.django_db

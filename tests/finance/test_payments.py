@@ -15,9 +15,10 @@ from core.locking import Busy
 from core.models import OutboxMessage
 from enrollment.models import Registration
 from enrollment.services import registration_cancel
-from finance import gateway, services, views
+from finance import gateway, services
 from finance.models import Payment, Refund, StripeEvent
 from finance.selectors import payment_shares
+from finance.views import webhook as views
 from tests.factories import OrderFactory, RegistrationFactory, course_with_meetings, open_order
 
 from .conftest import place, require_postgres

@@ -25,8 +25,8 @@ from enrollment.tasks import refunds_settle_for
 from finance.models import Payment, Refund
 from finance.refund_words import TIMING
 from finance.services import payment_confirm, payment_start, refund_mark_issued, refunds_settle
+from finance.services.checkout import checkout_place
 from finance.services.offline import desk_receipt_queue, desk_register, order_receipt
-from finance.services.scholarships import checkout_place
 from tests.factories import course_with_meetings
 
 from .scholarship_helpers import buyer, donate, install_fake_stripe, seat

@@ -26,8 +26,8 @@ from enrollment.services import registration_cancel
 from enrollment.services.weekout import course_decide, week_out_run
 from finance.models import Payment
 from finance.services import refunds_settle
+from finance.services.checkout import checkout_place
 from finance.services.offline import desk_register
-from finance.services.scholarships import checkout_place
 from tests.factories import course_with_meetings
 
 from .scholarship_helpers import buyer, donate, install_fake_stripe, seat

@@ -25,6 +25,7 @@ from finance.balances import order_balance
 from finance.models import Donation, FundEntry, Payment, Refund
 from finance.selectors import payment_shares, registration_due, registration_paid
 from finance.services import payment_confirm, payment_start, refund_mark_issued, refunds_settle
+from finance.services.checkout import checkout_place
 from finance.services.donations import donation_record_offline
 from finance.services.fund import (
     FundInsufficient,
@@ -34,16 +35,15 @@ from finance.services.fund import (
     fund_returns_sweep,
 )
 from finance.services.offline import desk_register
+from finance.services.scholarship_offers import scholarship_waits_offer
 from finance.services.scholarships import (
     FundShort,
     ScholarshipError,
     ScholarshipLimitReached,
     ScholarshipNotNeeded,
     awards_in_semester,
-    checkout_place,
     scholarship_amount,
     scholarship_wait_join,
-    scholarship_waits_offer,
     scholarships_apply,
 )
 from tests.enrollment.test_checkout_views import CHECKOUT, add, filled, place, rendered_form

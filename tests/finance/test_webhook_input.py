@@ -60,11 +60,11 @@ MALFORMED = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
 def test_a_signed_but_malformed_event_is_a_logged_400(client, secret, body, caplog):
-    caplog.set_level(logging.WARNING, logger="finance.views")
+    caplog.set_level(logging.WARNING, logger="finance.views.webhook")
     response = post_webhook(client, *signed(body))
     assert response.status_code == 400
     assert StripeEvent.objects.count() == 0
-    messages = [r.getMessage() for r in caplog.records if r.name == "finance.views"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "finance.views.webhook"]
     assert any("malformed" in m for m in messages), messages
     assert not any(SECRET in m or "xxxxxxxxxx" in m for m in messages)  # no secret, no echo of the body
 
@@ -95,7 +95,7 @@ def test_a_signature_inside_the_tolerance_is_accepted(client, secret, offset):
 
 @pytest.mark.stripe
 def test_an_intent_stripe_does_not_know_is_acknowledged_and_logged(client, browser, held, caplog):
-    caplog.set_level(logging.INFO, logger="finance.views")
+    caplog.set_level(logging.INFO, logger="finance.views.webhook")
     _, payment, _ = open_pay_page(client, held.order)
     Payment.objects.filter(pk=payment.pk).update(reference="pi_vanished0000")  # Stripe answers "no such intent"
     payload, header = signed_event(browser.server.webhook_secret, {"id": "pi_vanished0000", "object": "payment_intent"})

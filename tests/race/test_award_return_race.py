@@ -37,8 +37,8 @@ from enrollment.models import EnrollmentOptions, Registration
 from enrollment.services import AttendeeInput, BuyerInput, holds_expire, registrations_confirm_paid
 from finance.models import Fund, FundEntry, Payment, Refund
 from finance.services import fund
+from finance.services.checkout import checkout_place
 from finance.services.fund import FundNotReturnable, fund_award_return, fund_balance, fund_donation_record
-from finance.services.scholarships import checkout_place
 from tests.factories import course_with_meetings
 
 from .harness import DEADLINE_SECONDS, Gate, GateTimeout, run_together

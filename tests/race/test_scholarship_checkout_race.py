@@ -28,8 +28,8 @@ from core.models import OutboxMessage, SiteOptions
 from enrollment.models import EnrollmentOptions, Order, Registration
 from enrollment.services import AttendeeInput, BuyerInput
 from finance.models import Fund, FundEntry, Payment
+from finance.services.checkout import FundShort, checkout_place
 from finance.services.fund import fund_balance, fund_donation_record
-from finance.services.scholarships import FundShort, checkout_place
 from tests.factories import course_with_meetings
 
 from .harness import run_together

@@ -12,6 +12,10 @@ Every number is an aggregate over ``Payment`` and ``Refund`` rows (nothing is st
 - net = received − refunded.
 
 Reads only. ``deposit_csv_rows`` and ``deposit_item_rows`` are the report's CSV exports.
+
+This is finance's own daily tie-out of the money staff handled (the page is
+``finance.staff.deposits``), so it stays in finance and not in ``reports/``, which holds the
+program's numbers read across classes, enrollment and finance.
 """
 
 import datetime as dt
@@ -26,7 +30,7 @@ from django.utils import timezone
 
 from core.money import ZERO
 
-from .models import Payment, Refund
+from ..models import Payment, Refund
 
 P = Payment.Provider
 DEPOSIT_PROVIDERS = (P.CASH, P.CHECK)
@@ -94,7 +98,7 @@ class DepositReport:
     total: DepositLine
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def local_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start 00:00, the day after end 00:00) in the program's time zone."""
     tz = timezone.get_current_timezone()
     return (timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz),
@@ -104,7 +108,7 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def deposit_payments(*, start: dt.date, end: dt.date):
     """The succeeded cash and check payments received from ``start`` to ``end`` (local days),
     annotated with ``received_at`` and ``day``."""
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     return (
         Payment.objects.filter(status=Payment.Status.SUCCEEDED, provider__in=DEPOSIT_PROVIDERS)
         .annotate(received_at=Coalesce("succeeded_at", "created_at"))
@@ -115,7 +119,7 @@ def deposit_payments(*, start: dt.date, end: dt.date):
 
 def deposit_refunds(*, start: dt.date, end: dt.date):
     """The cash and check refunds issued (done) from ``start`` to ``end``, annotated with ``day``."""
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     return (
         Refund.objects.filter(status=Refund.Status.DONE, payment__provider__in=DEPOSIT_PROVIDERS,
                               done_at__gte=lo, done_at__lt=hi)
@@ -186,7 +190,7 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _text(value: str) -> str:
+def csv_text(value: str) -> str:
     """A name or reference as a CSV cell a spreadsheet will not run as a formula."""
     value = value or ""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
@@ -197,7 +201,7 @@ CSV_HEADER = ["date", "staff", "row", "cash_count", "cash_received", "check_coun
 
 
 def _csv_line(day: str, staff: str, row: str, line: DepositLine) -> list[str]:
-    return [day, _text(staff), row, str(line.cash_count), _money(line.cash), str(line.check_count), _money(line.checks),
+    return [day, csv_text(staff), row, str(line.cash_count), _money(line.cash), str(line.check_count), _money(line.checks),
             str(line.refund_count), _money(line.cash_refunds), _money(line.check_refunds), _money(line.net)]
 
 
@@ -246,4 +250,4 @@ def deposit_item_rows(items: list[dict]) -> Iterator[list[str]]:
     yield ITEM_HEADER
     for i in items:
         yield [i["at"].date().isoformat(), i["at"].strftime("%H:%M"), i["kind"], i["method"], _money(i["amount"]),
-               _text(i["reference"]), _text(i["payer"]), i["order"], _text(i["staff"]), i["record"]]
+               csv_text(i["reference"]), csv_text(i["payer"]), i["order"], csv_text(i["staff"]), i["record"]]

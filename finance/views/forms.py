@@ -1,5 +1,5 @@
-"""Forms of finance: the back office's "refund issued" step (one refund check number per refund),
-and the public Pass the Buck gift form (``/give/``)."""
+"""Forms of finance's public pages: the Pass the Buck gift form (``/give/``). The back office's
+forms are in ``finance.staff.forms``."""
 
 import re
 import unicodedata
@@ -9,20 +9,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from enrollment.forms import NameField
-
-
-class RefundIssuedForm(forms.Form):
-    refund_id = forms.IntegerField(widget=forms.HiddenInput)
-    reference = forms.CharField(
-        label="Refund check number", max_length=120,
-        help_text="The number of the refund check (for cash, the receipt number or who handed it out).",
-    )
-
-
-RefundIssuedFormSet = forms.formset_factory(RefundIssuedForm, extra=0)
-
-
-# --- a gift to Pass the Buck (the public page) ------------------------------------------------------
 
 SUGGESTED_AMOUNTS = (Decimal("10"), Decimal("25"), Decimal("50"), Decimal("100"))
 OTHER = "other"

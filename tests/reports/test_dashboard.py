@@ -1,4 +1,4 @@
-"""The staff dashboard on the back office's first page (``finance.dashboard``,
+"""The staff dashboard on the back office's first page (``reports.selectors``,
 ``templates/admin/index.html``), and a registration's page in the back office: its audit trail,
 payments and refunds with who and when."""
 
@@ -19,8 +19,8 @@ from core.models import OutboxMessage
 from core.roles import FINANCE, FRONT_DESK, roles_sync
 from enrollment.models import Registration, RegistrationEvent
 from enrollment.roster_selectors import this_week
-from finance.dashboard import courses_near_cutoff, dashboard_build
 from finance.models import Payment, Refund
+from reports.selectors import courses_near_cutoff, dashboard_build
 from tests.factories import (
     OutboxMessageFactory,
     PaymentFactory,

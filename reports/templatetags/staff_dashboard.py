@@ -1,9 +1,9 @@
 """``{% staff_dashboard as dashboard %}``: the dashboard of the back office's first page
-(``finance.dashboard``), for the user of the request being rendered."""
+(``reports.selectors``), for the user of the request being rendered."""
 
 from django import template
 
-from finance.dashboard import dashboard_build
+from reports.selectors import dashboard_build
 
 register = template.Library()
 

@@ -23,11 +23,10 @@ from core.locking import Busy
 from enrollment.access import object_grant, object_granted
 from enrollment.forms import form_error_summary
 
-from . import gateway
-from .errors import AmountMismatch, GatewayUnavailable
-from .forms import GiftForm
-from .models import Donation
-from .services.donations import (
+from .. import gateway
+from ..errors import AmountMismatch, GatewayUnavailable
+from ..models import Donation
+from ..services.donations import (
     DonationInvalid,
     DonationNotPayable,
     donation_card_resume,
@@ -35,8 +34,9 @@ from .services.donations import (
     donation_confirm_local,
     donation_start_card,
 )
-from .services.payments import Outcome
-from .views import INTENT_ID, RETURN_MESSAGES, _busy, local_confirm_response
+from ..services.intents import Outcome
+from .forms import GiftForm
+from .payments import INTENT_ID, RETURN_MESSAGES, _busy, local_confirm_response
 
 log = logging.getLogger(__name__)
 

@@ -1,27 +1,26 @@
-"""Checkout payment pages and the Stripe webhook. Thin: find the order, call one service, turn
-its outcome or error into a page, a redirect with a message, or an HTTP status."""
+"""Checkout payment pages: pay, the localstripe confirm step, the return from Stripe.js. Thin: find
+the order, call one service, turn its outcome or error into a page or a redirect with a message.
+The Stripe webhook is in ``finance.views.webhook``; gifts to Pass the Buck in ``finance.views.donations``."""
 
 import logging
 import re
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 
-from core.locking import Busy, lock_timeout
+from core.locking import Busy
 from enrollment.access import order_opened
 from enrollment.link_views import order_closed
 from enrollment.models import Order, Registration
 
-from . import gateway, selectors
-from .errors import (
+from .. import gateway, selectors
+from ..errors import (
     AmountMismatch,
     GatewayUnavailable,
     NothingToPay,
@@ -29,10 +28,9 @@ from .errors import (
     PaymentNotFound,
     PaymentProcessing,
 )
-from .models import Payment, StripeEvent
-from .services import Outcome, payment_confirm, payment_confirm_local, payment_start
-from .services.donations import donation_confirm
-from .services.scholarships import scholarships_apply
+from ..models import Payment
+from ..services import Outcome, payment_confirm, payment_confirm_local, payment_start
+from ..services.scholarships import scholarships_apply
 
 log = logging.getLogger(__name__)
 
@@ -204,58 +202,3 @@ class PaymentReturnView(_OrderPage):
             level, text = RETURN_MESSAGES[result.outcome]
             messages.add_message(request, level, text)
         return redirect(pay_url)
-
-
-def _intent_confirm(intent_id: str) -> str:
-    """Record a PaymentIntent event: an order's payment (``payment_confirm``), else a gift to Pass
-    the Buck (``donation_confirm``; ``DonationNotFound`` when it is neither). Says what happened."""
-    try:
-        return payment_confirm(payment_intent_id=intent_id).outcome.value
-    except PaymentNotFound:
-        donation = donation_confirm(payment_intent_id=intent_id)
-        return f"donation {donation.pk} {donation.outcome.value}"
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-class StripeWebhookView(View):
-    """Stripe's webhook: verify the signature on the raw body, record the event id (a repeat is a
-    no-op), and hand PaymentIntent events to the same ``payment_confirm`` as the browser's return —
-    or, for a gift to Pass the Buck, to the same ``donation_confirm`` as its return page.
-    The event row and its effects commit together: a failure (503, Stripe retries) leaves no trace."""
-
-    HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"}
-
-    def post(self, request):
-        try:
-            event = gateway.event_construct(request.body, request.headers.get("Stripe-Signature"))
-        except gateway.WebhookMalformed as exc:  # signed by Stripe's secret, but not an event we can read
-            log.warning("stripe webhook rejected: malformed event (%s)", exc)
-            return HttpResponseBadRequest("malformed event")
-        except gateway.WebhookInvalid as exc:
-            log.warning("stripe webhook rejected: %s", exc)
-            return HttpResponseBadRequest("invalid signature")
-        try:
-            with transaction.atomic(), lock_timeout():
-                try:
-                    with transaction.atomic():
-                        StripeEvent.objects.create(event_id=event.id, type=event.type)
-                except IntegrityError:
-                    log.info("stripe event %s: repeat, ignored", event.id)
-                    return HttpResponse(status=200)
-                if event.type in self.HANDLED:
-                    intent_id = event.object_id
-                    try:
-                        log.info("stripe event %s (%s): %s", event.id, event.type, _intent_confirm(intent_id))
-                    except PaymentNotFound:  # nor a gift's (DonationNotFound)
-                        log.info("stripe event %s: intent %s is not ours", event.id, intent_id)
-                    except gateway.IntentMissing:  # ours, but Stripe says "no such intent": retrying won't help
-                        log.warning("stripe event %s: intent %s unknown to Stripe, acknowledged", event.id, intent_id)
-                    except AmountMismatch:
-                        log.error("stripe event %s: amount mismatch on %s", event.id, intent_id)
-        except (Busy, GatewayUnavailable) as exc:
-            log.warning("stripe event %s: %s, asking Stripe to retry", event.id, type(exc).__name__)
-            return HttpResponse(status=503)
-        except PaymentError as exc:  # anything else of ours: let Stripe retry later
-            log.error("stripe event %s failed: %s", event.id, type(exc).__name__)
-            return HttpResponse(status=500)
-        return HttpResponse(status=200)

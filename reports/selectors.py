@@ -9,9 +9,9 @@
   staff who may see refunds (``finance.view_refund``);
 - messages that could not be delivered.
 
-Like the admin, this module is an entry point: it reads every app (so it imports from the apps
-of the other apps, which only finance, the rightmost, may), and no model or service imports it. Each section is one or two
-queries, whatever the number of courses: the page's query count is constant.
+It reads every app below ``reports`` (see ``reports/__init__.py`` for why it lives here) and writes
+nothing; no model or service imports it. Each section is one or two queries, whatever the number
+of courses: the page's query count is constant.
 """
 
 import datetime as dt
@@ -25,11 +25,11 @@ from django.utils import timezone
 from classes import schedule
 from classes.models import Course, Meeting
 from core.models import OutboxMessage
-from enrollment.models import Registration
+from enrollment.models import Registration, ScholarshipWait
 from enrollment.roster_selectors import this_week
 from enrollment.selectors import course_seats_annotate
-
-from .models import Payment, Refund
+from finance.models import Payment, Refund
+from finance.services.fund import fund_balance
 
 S = Registration.Status
 
@@ -189,9 +189,6 @@ def dashboard_build(*, user, now: dt.datetime | None = None) -> Dashboard:
     if user.has_perm("finance.view_refund"):
         board.refunds = refunds_to_issue()
     if user.has_perm("finance.view_fundentry"):
-        from .services.fund import fund_balance
-        from .services.scholarships import scholarship_waits_summary
-
         waits = scholarship_waits_summary()
         board.fund = FundGlance(balance=fund_balance(), waiting=waits["waiting"], offered=waits["offered"])
     failed = OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED)
@@ -199,3 +196,11 @@ def dashboard_build(*, user, now: dt.datetime | None = None) -> Dashboard:
     if user.has_perm("core.view_outboxmessage"):
         board.failed_messages = list(failed.order_by("-created_at", "-pk")[:LIST_LIMIT])
     return board
+
+
+def scholarship_waits_summary() -> dict:
+    """Counts for the staff dashboard: waiting and offered requests of the scholarship waitlist."""
+    W = ScholarshipWait.Status
+    return ScholarshipWait.objects.aggregate(
+        waiting=Count("pk", filter=Q(status=W.WAITING)), offered=Count("pk", filter=Q(status=W.OFFERED)),
+    )
