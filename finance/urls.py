@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollment import link_views
+from enrollment.views import links as link_views
 
 from . import donation_views, views
 

@@ -17,8 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.locking import Busy, lock_timeout
 from enrollment.access import order_opened
-from enrollment.link_views import order_closed
 from enrollment.models import Order, Registration
+from enrollment.views.links import order_closed
 
 from . import gateway, selectors
 from .errors import (

@@ -15,12 +15,12 @@ from django.utils import timezone
 from classes import cutoff_words
 from classes.models import Course
 from core.models import OutboxMessage
-from enrollment.desk_forms import course_label
 from enrollment.models import CourseDecision, Order, Registration
 from enrollment.services import seats
 from enrollment.services.errors import RegistrationClosed
 from enrollment.services.seats import AttendeeInput, BuyerInput, order_place, registrations_confirm_paid
 from enrollment.services.weekout import course_decide, week_out_run
+from enrollment.staff.forms.desk import course_label
 from tests.enrollment.test_week_out import (  # noqa: F401 (fixtures)
     _no_broker,
     a_course,

@@ -1,4 +1,4 @@
-"""The week-out run in the back office, under /staff/week-out/ (``enrollment.weekout_urls``):
+"""The week-out run in the back office, under /staff/week-out/ (``enrollment.staff.urls.weekout``):
 
 - the **call list**: registrants without e-mail to phone about a decided course (one row each:
   name, phone, class, topic and what to tell them), printable, with a form per row to mark the
@@ -28,9 +28,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from classes.models import Course
 
-from .models import CallListEntry, CourseDecision, EnrollmentOptions
+from ..models import CallListEntry, CourseDecision, EnrollmentOptions
+from ..selectors import course_seats_annotate
 from .rosters import StaffPermissionView
-from .selectors import course_seats_annotate
 
 VIEW_CALLS = "enrollment.view_calllistentry"
 MARK_CALLS = "enrollment.change_calllistentry"
@@ -229,7 +229,7 @@ class DecideView(StaffPermissionView):
     permission = DECIDE
 
     def _page(self, course, form, status=200):
-        from .selectors import course_seats_annotate as annotate
+        from ..selectors import course_seats_annotate as annotate
 
         counted = annotate(Course.objects.filter(pk=course.pk), now=timezone.now()).get()
         return self.render("staff/weekout/decide.html", f"Decide “{course.title}” now", status=status,
@@ -242,8 +242,8 @@ class DecideView(StaffPermissionView):
     def post(self, request, course_id: int):
         from core.locking import Busy
 
-        from .services.weekout import course_decide, refund_reason
-        from .tasks import refunds_settle_for
+        from ..services.weekout import course_decide, refund_reason
+        from ..tasks import refunds_settle_for
 
         course = get_object_or_404(Course.objects.select_related("semester"), pk=course_id)
         form = DecideForm(request.POST)

@@ -27,7 +27,7 @@ class CheckoutTotal:
 
 
 def checkout_total(checkout) -> CheckoutTotal:
-    """The total of a ``enrollment.forms.CheckoutForm`` as it is shown (bound or not)."""
+    """The total of a ``enrollment.views.forms.checkout.CheckoutForm`` as it is shown (bound or not)."""
     amount, half, waitlist = Decimal("0.00"), 0, 0
     for block in checkout.blocks:
         course = block.course

@@ -20,8 +20,8 @@ from classes.ics import course_calendar
 from core.models import OutboxMessage, SiteOptions
 from core.outbox import outbox_enqueue
 
-from .links import absolute, manage_url
-from .models import CallListEntry, CourseDecision, Order, Registration
+from ..links import absolute, manage_url
+from ..models import CallListEntry, CourseDecision, Order, Registration
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def queue_confirmation(order: Order, registrations: list[Registration]) -> None:
 
 
 def queue_waitlist_joined(registration: Registration) -> None:
-    from .selectors import waitlist_position
+    from ..selectors import waitlist_position
 
     context = _base(registration.order) | _course_block(registration) | {
         "position": waitlist_position(registration),
@@ -85,7 +85,7 @@ def queue_waitlist_joined(registration: Registration) -> None:
 def queue_waitlist_offer(registration: Registration) -> None:
     from django.urls import reverse
 
-    from .links import manage_token
+    from ..links import manage_token
 
     context = _base(registration.order) | _course_block(registration) | {
         "claim_url": absolute(reverse("enrollment:offer-claim-link", args=[manage_token(registration.order.email),

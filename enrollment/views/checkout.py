@@ -21,21 +21,21 @@ from classes.models import Course
 from core.locking import Busy
 from finance.services.scholarships import FundShort, checkout_place, checkout_wait_or_place
 
-from . import selectors
-from .access import order_grant, order_opened
-from .cart import Cart, catalog_courses_by_id
-from .checkout_forms import CheckoutForm
-from .checkout_total import checkout_total
-from .forms import CourseChoiceForm
-from .link_views import order_closed
-from .models import EnrollmentOptions, Order, Registration
-from .services import (
+from .. import selectors
+from ..access import order_grant, order_opened
+from ..cart import Cart, catalog_courses_by_id
+from ..models import EnrollmentOptions, Order, Registration
+from ..services import (
     AttendeeInput,
     BuyerInput,
     DuplicateCheckout,
     EnrollmentError,
 )
-from .services.seats import course_check_open
+from ..services.seats import course_check_open
+from .checkout_total import checkout_total
+from .forms import CourseChoiceForm
+from .forms.checkout import CheckoutForm
+from .links import order_closed
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """The checkout page's forms: one block per class in the cart (how many attendees, the waitlist)
 and its attendee forms, gathered with the buyer's form in ``CheckoutForm``. Fields, validators and
-the error summary shared with other pages are in ``enrollment.forms``.
+the error summary shared with other pages are in ``enrollment.forms``; the buyer's and the gift's
+forms in ``enrollment.views.forms``.
 """
 
 from dataclasses import dataclass, field
@@ -11,17 +12,11 @@ from django.core.exceptions import ValidationError
 
 from classes.models import Course
 
-from .checkout_total import patron_half
-from .forms import (
-    BuyerForm,
-    GiftForm,
-    NameField,
-    SummaryItem,
-    form_error_summary,
-    unbound_copy,
-)
-from .models import Registration
-from .services.errors import CourseFull, EnrollmentError
+from ...forms import NameField, SummaryItem, form_error_summary, unbound_copy
+from ...models import Registration
+from ...services.errors import CourseFull, EnrollmentError
+from ..checkout_total import patron_half
+from . import BuyerForm, GiftForm
 
 MAX_ATTENDEES = 6
 

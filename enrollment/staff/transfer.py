@@ -32,9 +32,9 @@ from finance.models import Payment
 from finance.services.staff import transfer_settle
 from finance.staff_views import balance_text
 
-from .models import Registration
-from .selectors import course_seats_annotate
-from .services import (
+from ..models import Registration
+from ..selectors import course_seats_annotate
+from ..services import (
     CourseFull,
     CourseNotOpen,
     EnrollmentError,
