@@ -192,3 +192,20 @@ def registration_refund_note(registration: Registration, *, cause: str = ""):
     if cause:
         qs = qs.filter(dedupe_key__startswith=f"{cause}:")
     return note_of_refunds(qs)
+
+
+# --- the transfer page's figures (``enrollment.staff.transfer``) ------------------------------------
+
+def transfer_difference(course, *, paid: Decimal) -> Decimal:
+    """What moving a registration that has ``paid`` (net of refunds) into ``course`` changes: more
+    than zero is due from the patron, less than zero is refunded to them (``transfer_settle``)."""
+    return course.fee - paid
+
+
+def balance_text(due: Decimal) -> str:
+    """An order's balance as staff read it: "$12.50 due", "$5.00 owed to the patron", "settled"."""
+    if due > 0:
+        return f"${due:,.2f} due"
+    if due < 0:
+        return f"${-due:,.2f} owed to the patron"
+    return "settled"

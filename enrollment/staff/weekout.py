@@ -10,16 +10,12 @@
 
 Every view is wrapped in ``admin.site.admin_view``: staff only, anyone else goes to the
 back-office login; staff without the permission get 403. Each page runs a fixed number of
-queries, whatever the number of courses or calls.
+queries, whatever the number of courses or calls. The reads are ``enrollment.selectors.weekout``'s;
+marking a call is ``enrollment.services.call_list.call_mark``.
 """
 
-import datetime as dt
-from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
-from django.db import transaction
-from django.db.models import Min, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -28,8 +24,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from classes.models import Course
 
-from ..models import CallListEntry, CourseDecision, EnrollmentOptions
-from ..selectors import course_seats_annotate
+from ..models import CallListEntry, EnrollmentOptions
+from ..selectors.weekout import DECISION_DAYS, call_list_courses, call_list_entries, recent_decisions, upcoming_cutoffs
+from ..services.call_list import call_mark
+from .forms.weekout import CallFilterForm, CallMarkForm, DecideForm
 from .rosters import StaffPermissionView
 
 VIEW_CALLS = "enrollment.view_calllistentry"
@@ -37,60 +35,11 @@ MARK_CALLS = "enrollment.change_calllistentry"
 VIEW_DECISIONS = "enrollment.view_coursedecision"
 DECIDE = "enrollment.add_coursedecision"
 
-#: Decisions shown on the cutoffs page: those of the last this-many days, at most ``DECISIONS_LIMIT``.
-DECISION_DAYS = 60
-DECISIONS_LIMIT = 200
 
 Outcome = CallListEntry.Outcome
 
 
-# --- forms -----------------------------------------------------------------------------------------
-
-class CallMarkForm(forms.Form):
-    """What happened on the call. "Not called yet" is not an outcome one can record."""
-
-    outcome = forms.ChoiceField(choices=[("", "What happened?")] + [(v, label) for v, label in Outcome.choices if v])
-    notes = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 30}))
-
-
-class CallFilterForm(forms.Form):
-    STATUS_CHOICES = [("todo", "Not called yet"), ("called", "Called"), ("all", "All")]
-
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label="Show")
-    course = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Class")
-
-    def __init__(self, *args, courses: list[tuple[int, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["course"].choices = [("", "All classes"), *courses]
-
-
-# --- the write -------------------------------------------------------------------------------------
-
-def call_mark(*, entry_id: int, outcome: str, notes: str, actor, now: dt.datetime | None = None) -> CallListEntry:
-    """Record a call: its outcome and notes, who made it and when. Locks the entry's row, so two
-    clerks marking the same call at once leave one consistent record (the last one's). Marking a
-    call again (a message left, then a real conversation) replaces the outcome."""
-    if outcome not in Outcome.values or outcome == Outcome.NOT_CALLED:
-        raise ValueError(f"not an outcome of a call: {outcome!r}")
-    now = now or timezone.now()
-    with transaction.atomic():
-        entry = CallListEntry.objects.select_for_update().get(pk=entry_id)
-        entry.outcome, entry.notes = outcome, notes.strip()[:300]
-        entry.called_at, entry.called_by = now, actor
-        entry.save(update_fields=["outcome", "notes", "called_at", "called_by", "updated_at"])
-    return entry
-
-
 # --- the call list ---------------------------------------------------------------------------------
-
-def _call_courses() -> list[tuple[int, str]]:
-    """(id, label) of every course with someone on the call list. One query."""
-    rows = (
-        CallListEntry.objects.order_by().values_list("registration__course_id", "registration__course__title",
-                                                     "registration__course__semester__name").distinct()
-    )
-    return sorted(((pk, f"{title} ({semester})") for pk, title, semester in rows), key=lambda c: c[1].casefold())
-
 
 class CallListView(StaffPermissionView):
     """The call list: one row per registrant to phone, with what to tell them; printable."""
@@ -98,23 +47,12 @@ class CallListView(StaffPermissionView):
     permission = VIEW_CALLS
 
     def get(self, request):
-        form = CallFilterForm(request.GET or None, courses=_call_courses(), initial={"status": "todo"})
+        form = CallFilterForm(request.GET or None, courses=call_list_courses(), initial={"status": "todo"})
         status, course_id = "todo", None
         if form.is_bound and form.is_valid():
             status = form.cleaned_data["status"] or "todo"
             course_id = form.cleaned_data["course"]
-        entries = CallListEntry.objects.select_related(
-            "registration", "registration__order", "registration__course", "registration__course__semester",
-            "called_by",
-        )
-        if status == "todo":
-            entries = entries.filter(called_at__isnull=True)
-        elif status == "called":
-            entries = entries.filter(called_at__isnull=False)
-        if course_id:
-            entries = entries.filter(registration__course_id=course_id)
-        entries = entries.order_by("called_at", "registration__course__title", "registration__order__last_name",
-                                   "registration__attendee_last_name", "pk")
+        entries = call_list_entries(status=status, course_id=course_id)
         can_mark = request.user.has_perm(MARK_CALLS)
         rows = [(entry, CallMarkForm(prefix=f"call-{entry.pk}", initial={"outcome": entry.outcome or None,
                                                                          "notes": entry.notes}) if can_mark else None)
@@ -150,54 +88,6 @@ class CallMarkView(StaffPermissionView):
 
 # --- upcoming cutoffs and recent decisions ---------------------------------------------------------
 
-@dataclass
-class UpcomingCourse:
-    course: Course
-    closes_at: dt.datetime | None
-    nudge_on: dt.date | None  # the day the low-enrollment nudge goes out, for a course below its minimum
-    passed: bool  # registration has closed; the week-out run has not decided the course yet
-
-    @property
-    def confirmed(self) -> int:
-        return self.course.confirmed_count
-
-    @property
-    def short_by(self) -> int:
-        return self.course.needed_to_run
-
-
-def upcoming_cutoffs(*, now: dt.datetime, nudge_days: int) -> list[UpcomingCourse]:
-    """Open courses that have not started, soonest cutoff first (courses without meetings last),
-    with confirmed and needed-to-run counts, and the day of the nudge (``nudge_days`` before the
-    cutoff) for those below their minimum. One query."""
-    courses = course_seats_annotate(
-        Course.objects.filter(status=Course.Status.OPEN)
-        .annotate(first_meeting_start=Min("meetings__starts_at"))
-        .filter(Q(first_meeting_start__gt=now) | Q(first_meeting_start__isnull=True))
-        .select_related("semester", "venue", "instructor"),
-        now=now,
-    )
-    found = []
-    for course in courses:
-        closes = course.registration_closes_at
-        nudge_on = None
-        if closes is not None and course.needed_to_run:
-            nudge_on = timezone.localtime(closes).date() - dt.timedelta(days=nudge_days)
-        found.append(UpcomingCourse(course=course, closes_at=closes, nudge_on=nudge_on,
-                                    passed=closes is not None and closes <= now))
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(found, key=lambda u: (u.closes_at or far, u.course.title.casefold(), u.course.pk))
-
-
-def recent_decisions(*, now: dt.datetime, days: int = DECISION_DAYS, limit: int = DECISIONS_LIMIT):
-    """The decisions of the last ``days`` days, newest first. One query."""
-    return list(
-        CourseDecision.objects.filter(decided_at__gte=now - dt.timedelta(days=days))
-        .select_related("course", "course__semester", "decided_by")
-        .order_by("-decided_at", "course__title")[:limit]
-    )
-
-
 class WeekOutView(StaffPermissionView):
     """Upcoming cutoffs (open courses, confirmed against the minimum) and recent decisions."""
 
@@ -211,15 +101,6 @@ class WeekOutView(StaffPermissionView):
                            decisions=recent_decisions(now=now), decision_days=DECISION_DAYS, nudge_days=nudge_days,
                            now=now, can_view_calls=request.user.has_perm(VIEW_CALLS),
                            can_decide=request.user.has_perm(DECIDE))
-
-
-class DecideForm(forms.Form):
-    action = forms.ChoiceField(
-        label="Decision", widget=forms.RadioSelect,
-        choices=[("run", "Run the class anyway"), ("cancel", "Cancel the class now")],
-    )
-    reason = forms.CharField(label="Reason", max_length=250, help_text="Kept in the audit trail; a cancellation "
-                             "reason is also given to the registrants and the instructor.")
 
 
 class DecideView(StaffPermissionView):

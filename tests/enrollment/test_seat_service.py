@@ -26,7 +26,8 @@ from enrollment.services import (
     registration_cancel,
     registrations_confirm_paid,
 )
-from enrollment.services.seats import _transition, seats_taken
+from enrollment.services.seats import registration_transition as _transition
+from enrollment.services.seats import seats_taken
 from tests.factories import RegistrationFactory, course_with_meetings, local_dt, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_templates")]
