@@ -18,5 +18,6 @@ from .errors import (  # noqa: F401
     RegistrationClosed,
 )
 from .orders import AttendeeInput, BuyerInput, order_place  # noqa: F401
+from .registration_names import registration_names_edit  # noqa: F401
 from .transfer import registration_transfer  # noqa: F401
 from .waitlist import holds_expire, waitlist_offer_next  # noqa: F401
