@@ -42,8 +42,8 @@ def registration_cancel(
         was = registration.status
         registration.cancelled_at = now
         seats.registration_transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=actor_label,
-                    reason=reason or ("left the waitlist" if was == S.WAITLISTED else "cancelled"),
-                    fields=("cancelled_at",))
+                                      reason=reason or ("left the waitlist" if was == S.WAITLISTED else "cancelled"),
+                                      fields=("cancelled_at",))
         if refund_due(registration) <= 0:  # else finance tells them, with how the refund comes back
             messages.queue_cancelled(registration, was=was)
         if was in (S.HELD, S.CONFIRMED, S.OFFERED):

@@ -57,13 +57,14 @@ def registrations_confirm_paid(
                 registration.confirmed_at = now
                 registration.expires_at = None
                 seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
-                            reason=reason if in_time else f"{reason} after the hold ran out; a seat was free",
-                            fields=("confirmed_at", "expires_at"))
+                                              reason=reason if in_time else f"{reason} after the hold ran out; a seat was free",
+                                              fields=("confirmed_at", "expires_at"))
                 confirmed.append(registration)
             else:
                 if registration.status in (S.HELD, S.OFFERED):
-                    seats.registration_transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=actor_label,
-                                reason="paid after the hold ran out; no seat for it")
+                    seats.registration_transition(registration, S.EXPIRED, now=now, actor=actor,
+                                                  actor_label=actor_label,
+                                                  reason="paid after the hold ran out; no seat for it")
                 lost.append(registration)
         by_order: dict[int, list[Registration]] = {}
         for registration in confirmed:

@@ -173,7 +173,8 @@ def order_place(
                 if confirm_now:
                     registration.confirmed_at = now
                     why = "front desk" + (f"; override: {override_reason}" if override_reason else "")
-                    seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label, reason=why)
+                    seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor,
+                                                  actor_label=actor_label, reason=why)
                     result.confirmed.append(registration)
                 elif course.fee > 0:
                     # A hold never outlives the cutoff: a payment after it would land on a course
@@ -181,16 +182,17 @@ def order_place(
                     hold_end = hold_until or now + dt.timedelta(minutes=options.hold_minutes)
                     closes = course.registration_closes_at
                     registration.expires_at = min(hold_end, closes) if closes and not override_reason else hold_end
-                    seats.registration_transition(registration, S.HELD, now=now, actor=actor, actor_label=actor_label, reason="checkout")
+                    seats.registration_transition(registration, S.HELD, now=now, actor=actor, actor_label=actor_label,
+                                                  reason="checkout")
                     result.held.append(registration)
                 else:
                     registration.confirmed_at = now
-                    seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
-                                reason="free class")
+                    seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor,
+                                                  actor_label=actor_label, reason="free class")
                     result.confirmed.append(registration)
             elif join_waitlist is True or (not isinstance(join_waitlist, bool) and course.pk in join_waitlist):
                 seats.registration_transition(registration, S.WAITLISTED, now=now, actor=actor, actor_label=actor_label,
-                            reason="course full")
+                                              reason="course full")
                 result.waitlisted.append(registration)
             else:
                 raise CourseFull(f"“{course.title}” is full. You can join its waitlist.", index=i)
@@ -215,7 +217,8 @@ def _expire_stale(courses: dict[int, Course], *, now: dt.datetime) -> set[int]:
     for registration in qs.select_for_update(of=("self",)) if seats.LOCKING else qs:
         registration.course = courses[registration.course_id]
         was_offer = registration.status == S.OFFERED
-        seats.registration_transition(registration, S.EXPIRED, now=now, reason="waitlist offer ran out" if was_offer else "hold ran out")
+        seats.registration_transition(registration, S.EXPIRED, now=now,
+                                      reason="waitlist offer ran out" if was_offer else "hold ran out")
         if was_offer:
             messages.queue_offer_expired(registration)
         freed.add(registration.course_id)

@@ -64,8 +64,10 @@ def registration_transfer(
             relationship=old.relationship, attendee_key=old.attendee_key, price=target.fee, confirmed_at=now,
             transferred_from=old,
         )
-        seats.registration_transition(new, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label, reason=f"{why} from “{old.course}”")
-        seats.registration_transition(old, S.TRANSFERRED, now=now, actor=actor, actor_label=actor_label, reason=f"{why} to “{target}”")
+        seats.registration_transition(new, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
+                                      reason=f"{why} from “{old.course}”")
+        seats.registration_transition(old, S.TRANSFERRED, now=now, actor=actor, actor_label=actor_label,
+                                      reason=f"{why} to “{target}”")
         messages.queue_confirmation(old.order, [new])
         waitlist_offer_next(course_id=from_course_id, now=now)
     return old, new

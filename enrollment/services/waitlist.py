@@ -35,7 +35,8 @@ def waitlist_offer_next(*, course_id: int, now: dt.datetime | None = None) -> li
             registration.course = course
             closes = course.registration_closes_at
             registration.expires_at = min(now + dt.timedelta(hours=options.offer_hours), closes)
-            seats.registration_transition(registration, S.OFFERED, now=now, reason="a seat opened", fields=("expires_at",))
+            seats.registration_transition(registration, S.OFFERED, now=now, reason="a seat opened",
+                                          fields=("expires_at",))
             messages.queue_waitlist_offer(registration)
             offered.append(registration)
     return offered
@@ -58,7 +59,7 @@ def holds_expire(*, now: dt.datetime | None = None) -> int:
             for registration in qs.select_for_update(of=("self",)) if seats.LOCKING else qs:
                 was_offer = registration.status == S.OFFERED
                 seats.registration_transition(registration, S.EXPIRED, now=now,
-                            reason="waitlist offer ran out" if was_offer else "hold ran out")
+                                              reason="waitlist offer ran out" if was_offer else "hold ran out")
                 if was_offer:
                     messages.queue_offer_expired(registration)
                 released += 1

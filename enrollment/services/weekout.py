@@ -138,7 +138,7 @@ def _close_cancelled(course: Course, *, now, actor, label: str, why: str) -> lis
         was = registration.status
         registration.cancelled_at = now
         seats.registration_transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label, reason=why,
-                          fields=("cancelled_at",))
+                                      fields=("cancelled_at",))
         if refund_due(registration) > 0:
             settle.append(registration.pk)  # finance settles it and tells them how it comes back
         else:
@@ -163,13 +163,14 @@ def _close_running(course: Course, *, now, actor, label: str) -> None:
                 call_list.call_list_add(registration, T.REMINDER)
         elif registration.status in (S.HELD, S.OFFERED):
             was = registration.status
-            seats.registration_transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=label, reason=CLOSED_RUNS)
+            seats.registration_transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=label,
+                                          reason=CLOSED_RUNS)
             if was == S.OFFERED:
                 messages.queue_offer_expired(registration)
         else:  # waitlisted: no seat will open now
             registration.cancelled_at = now
             seats.registration_transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label,
-                              reason=f"{CLOSED_RUNS}; the waitlist is closed", fields=("cancelled_at",))
+                                          reason=f"{CLOSED_RUNS}; the waitlist is closed", fields=("cancelled_at",))
             messages.queue_cancelled(registration, was=S.WAITLISTED)
             call_list.call_list_add(registration, T.CANCELLATION, script=(
                 f"{call_list.call_greeting(registration)} Registration has closed and the class is full, so "

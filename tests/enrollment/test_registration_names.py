@@ -52,7 +52,8 @@ def test_a_save_without_a_change_writes_no_audit_row(staff_client):
 
 def test_the_service_keeps_the_status_and_what_others_wrote_meanwhile(django_user_model):
     clerk = django_user_model.objects.create_user("clerk", "clerk@example.org", "a-long-passw0rd")
-    registration = RegistrationFactory(course=course_with_meetings(), attendee_first_name="Sam", attendee_last_name="Lee")
+    registration = RegistrationFactory(course=course_with_meetings(), attendee_first_name="Sam",
+                                       attendee_last_name="Lee")
     # cancelled meanwhile (the page read it confirmed): the correction keeps what was written since
     Registration.objects.filter(pk=registration.pk).update(status=S.CANCELLED, cancelled_at=timezone.now())
 

@@ -1,4 +1,4 @@
-"""Class rosters in the back office (``enrollment.rosters``): who is on a roster and who is not,
+"""Class rosters in the back office (``enrollment.staff.rosters``): who is on a roster and who is not,
 the CSV and its injection guard, printing (one page per course, a column per meeting), taking
 attendance (``enrollment.services.attendance``), no-show flags, and who may see what."""
 
