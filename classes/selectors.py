@@ -63,7 +63,7 @@ class CatalogFilters:
     time_of_day: str = ""
     venue: str = ""
     has_seats: bool = False
-    #: A semester's slug, ``ALL_SEMESTERS``, or "" (the catalog's default: see ``classes.catalog``).
+    #: A semester's slug, ``ALL_SEMESTERS``, or "" (the catalog's default: see ``classes.views.catalog``).
     semester: str = ""
 
 

@@ -11,7 +11,7 @@ urlpatterns = [
     path("staff/money/", include("finance.staff_urls")),
     path("staff/week-out/", include("enrollment.staff.urls.weekout")),
     path("staff/", admin.site.urls),
-    path("", include("classes.urls")),
+    path("", include("classes.views.urls")),
     path("", include("enrollment.views.urls")),
     path("", include("finance.urls")),
 ]

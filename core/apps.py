@@ -20,6 +20,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the deployment checks)
+        from . import (
+            checks,  # noqa: F401  (registers the deployment checks)
+            tasks,  # noqa: F401  (registers core's Celery tasks: the outbox queues delivery by task name)
+        )
 
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="core.sync_roles")

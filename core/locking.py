@@ -29,11 +29,6 @@ def lock_timeout(ms: int | None = None):
         raise
 
 
-def lock_rows(queryset):
-    """Lock the rows of ``queryset`` in ascending id order (so two lockers never deadlock)."""
-    return list(queryset.select_for_update().order_by("pk"))
-
-
 @contextmanager
 def locked_atomic(ms: int | None = None):
     """``transaction.atomic()`` with a short lock timeout, where *any* lock wait that runs out —

@@ -1,9 +1,10 @@
 """The outbox: queue a message in the caller's transaction; deliver it after commit.
 
 ``outbox_enqueue`` renders ``templates/emails/<template>.{subject.txt,txt,html}`` now (so the
-message says what was true when it was caused) and stores it. Delivery (``outbox_deliver``) is a
-Celery task queued with ``transaction.on_commit``; a periodic sweep re-queues anything left
-pending, so a lost task loses no mail, and the unique dedupe key means nobody gets a message twice.
+message says what was true when it was caused) and stores it. Delivery (``core.tasks.outbox_deliver``,
+queued by its task name so this module never imports the tasks) is a Celery task queued with
+``transaction.on_commit``; a periodic sweep re-queues anything left pending, so a lost task loses no
+mail, and the unique dedupe key means nobody gets a message twice.
 
 Settings (all optional):
 
@@ -22,6 +23,7 @@ import re
 import smtplib
 from email.mime.image import MIMEImage
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import SafeMIMEMultipart
@@ -83,12 +85,20 @@ def outbox_enqueue(
             )
     except IntegrityError:  # a concurrent transaction queued the same key first
         return None
-    from .tasks import outbox_deliver
-
     # robust: a broker that is down must not fail the caller's request after its commit; the
     # sweep delivers the message anyway.
-    transaction.on_commit(lambda: outbox_deliver.delay(message.pk), robust=True)
+    transaction.on_commit(lambda: outbox_deliver_later(message.pk), robust=True)
     return message
+
+
+#: The Celery task that delivers one message (``core.tasks.outbox_deliver``). ``core.tasks`` imports
+#: this module, so it is found by name in Celery's registry (``CoreConfig.ready`` imports the tasks).
+DELIVER_TASK = "core.outbox_deliver"
+
+
+def outbox_deliver_later(message_id: int) -> None:
+    """Queue the delivery task of one message (``outbox_enqueue`` calls it after commit)."""
+    current_app.tasks[DELIVER_TASK].delay(message_id)
 
 
 # --- delivery -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ COORDINATOR = "Program coordinator"
 FRONT_DESK = "Front desk"
 FINANCE = "Finance"
 
-ALL_APPS = ("core", "instructors", "classes", "enrollment", "finance", "auth")
+ALL_APPS = ("core", "classes", "enrollment", "instructors", "finance", "auth")
 
 #: What the coordinator may do outside ALL_APPS: see and clear staff login lockouts (django-axes).
 COORDINATOR_EXTRA: list[tuple[str, str]] = [
@@ -44,7 +44,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("classes", "view_venue"),
         ("classes", "view_course"),
         ("classes", "view_meeting"),
-        ("instructors", "view_instructor"),
+        ("classes", "view_instructor"),
     ],
     FINANCE: [
         ("finance", "view_payment"),

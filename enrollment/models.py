@@ -154,6 +154,17 @@ class Registration(TimeStampedModel):
     transferred_from = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_to", editable=False,
     )
+    # Pass the Buck's part of this seat, stored here so that enrollment never reads finance's ledger.
+    fund_paid = models.DecimalField(
+        default=0, **MONEY, editable=False,
+        help_text="Pass the Buck's share of this seat: what the fund's award paid of it. Written only by "
+                  "finance's fund services (a transfer carries it to the new registration, with the seat).",
+    )
+    fund_returned = models.DecimalField(
+        default=0, **MONEY, editable=False,
+        help_text="What of the fund's award went back to the fund (the seat was cancelled or ran out). Written "
+                  "only by finance's fund services (a transfer carries it to the new registration).",
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -171,6 +182,8 @@ class Registration(TimeStampedModel):
                 name="registration_hold_has_expiry",
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="registration_price_not_negative"),
+            models.CheckConstraint(condition=Q(fund_paid__gte=0), name="registration_fund_paid_not_negative"),
+            models.CheckConstraint(condition=Q(fund_returned__gte=0), name="registration_fund_returned_not_negative"),
             models.UniqueConstraint(
                 fields=["course", "attendee_key"],
                 condition=Q(status__in=["held", "confirmed", "waitlisted", "offered"]),
@@ -186,31 +199,9 @@ class Registration(TimeStampedModel):
         return f"{self.attendee_first_name} {self.attendee_last_name}".strip()
 
     @property
-    def fund_paid(self) -> Decimal:
-        """What the Pass the Buck fund paid of this seat: its award (finance writes it, a negative
-        entry; an award given back later is a separate positive entry and does not change what
-        the patron's own share was)."""
-        return -sum((entry.amount for entry in self._fund_entries() if entry.amount < 0), Decimal("0.00"))
-
-    def _fund_entries(self) -> list:
-        """The fund entries of this seat: its own and, after a transfer, those of the registrations
-        it was transferred from (the award moves with the seat)."""
-        source = self if self.pk is not None else getattr(self, "award_of", None)  # an unsaved preview copy
-        entries, seen = [], set()
-        while source is not None and source.pk is not None and source.pk not in seen:
-            seen.add(source.pk)
-            entries += list(source.fund_entries.all())
-            source = source.transferred_from
-        return entries
-
-    @property
-    def fund_returned(self) -> Decimal:
-        """What of the fund's award went back to the fund (the seat was cancelled or ran out)."""
-        return sum((entry.amount for entry in self._fund_entries() if entry.amount > 0), Decimal("0.00"))
-
-    @property
     def patron_price(self) -> Decimal:
-        """The patron's own share of this seat: the price less the fund's award."""
+        """The patron's own share of this seat: the price less the fund's award (an award given back
+        later does not change what the patron's own share was)."""
         return self.price - self.fund_paid
 
     def is_live(self, now=None) -> bool:

@@ -86,7 +86,7 @@ def order_patron_balance(order: Order) -> OrderBalance:
     the patron's own charges against their own payments and refunds. The scholarship payments and
     their refunds are the fund's money on both sides, so ``due`` is the order's due."""
     registrations = order.registrations.select_related("course", "course__semester").prefetch_related(
-        "course__meetings", "fund_entries"
+        "course__meetings"
     )
     charges = sum((registration_patron_charge(r) for r in registrations), ZERO)
     paid = (Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED)

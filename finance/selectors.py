@@ -48,8 +48,7 @@ def order_gift_due(order: Order) -> Decimal:
 
 def order_registrations(order: Order) -> list[Registration]:
     """Every registration of an order, with its course, for the order summary."""
-    return list(order.registrations.select_related("course", "course__semester", "course__venue")
-                .prefetch_related("fund_entries").order_by("pk"))
+    return list(order.registrations.select_related("course", "course__semester", "course__venue").order_by("pk"))
 
 
 def payment_shares(payment: Payment) -> dict[int, Decimal]:

@@ -62,7 +62,7 @@ def registration_transfer(
             order=old.order, course=target, attendee_first_name=old.attendee_first_name,
             attendee_last_name=old.attendee_last_name, attendee_age=old.attendee_age,
             relationship=old.relationship, attendee_key=old.attendee_key, price=target.fee, confirmed_at=now,
-            transferred_from=old,
+            transferred_from=old, fund_paid=old.fund_paid, fund_returned=old.fund_returned,  # an award moves along
         )
         seats.registration_transition(new, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
                                       reason=f"{why} from “{old.course}”")

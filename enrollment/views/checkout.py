@@ -320,7 +320,7 @@ class OrderConfirmationView(View):
             return order_closed(request)
         registrations = list(
             order.registrations.select_related("course", "course__venue", "course__semester")
-            .prefetch_related("course__meetings__venue", "fund_entries").order_by("pk")
+            .prefetch_related("course__meetings__venue").order_by("pk")
         )
         for r in registrations:
             r.status_line = status_line(r, now=now)

@@ -124,8 +124,9 @@ def _refund_preview(registration: Registration, *, now):
     preview = Registration(
         course=registration.course, status=S.CANCELLED, price=registration.price,
         confirmed_at=registration.confirmed_at, cancelled_at=now,
+        # its Pass the Buck award, if any, is the real one's
+        fund_paid=registration.fund_paid, fund_returned=registration.fund_returned,
     )
-    preview.award_of = registration  # its Pass the Buck award, if any, is the real one's
     return selectors.refund_due(preview)
 
 

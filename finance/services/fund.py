@@ -10,6 +10,11 @@ Money out (an award, a negative adjustment) locks the ``Fund`` row first and rea
 under that lock, so two checkouts can never spend the same dollars and the balance never goes
 below zero. Money in needs no lock. Callers that also lock courses or registrations lock those
 first and the fund row last (one order for every locker: no deadlocks).
+
+A seat's share of the fund is also stored on its registration (``fund_paid``, ``fund_returned``,
+so that enrollment never reads this ledger): every entry booked for a registration rewrites it,
+in the same transaction (``_share_sync``), on that registration and on every one its seat was
+transferred to.
 """
 
 import datetime as dt
@@ -23,6 +28,7 @@ from django.utils import timezone
 from classes.models import Course
 from core.locking import locked_atomic
 from enrollment.models import Registration
+from enrollment.services.fund_share import registration_fund_share_set
 
 from ..errors import PaymentError
 from ..models import MONEY, Fund, FundEntry, Payment
@@ -135,7 +141,8 @@ def fund_award(*, registration: Registration, amount: Decimal, by=None, reason: 
 
     Locks: the ``Fund`` row (``SELECT … FOR UPDATE``), then reads the balance under it, so two
     awards never spend the same dollars; raises :class:`FundInsufficient` (nothing written) when
-    the balance is less than ``amount``. Lock courses and registrations before calling this.
+    the balance is less than ``amount``. Lock courses and registrations before calling this: the
+    award is also written on the registration (``fund_paid``, ``_share_sync``), in this transaction.
     """
     amount = _amount(amount)
     if registration.status not in Registration.ACTIVE:
@@ -153,6 +160,7 @@ def fund_award(*, registration: Registration, amount: Decimal, by=None, reason: 
             )
         entry = _write(fund=fund, kind=K.AWARD, amount=-amount, registration=registration, created_by=by,
                        payment=payment, reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
+        _share_sync(registration.pk, known=(registration,))
     return entry or FundEntry.objects.get(dedupe_key=key)
 
 
@@ -189,6 +197,35 @@ def _lineage_award(registration: Registration) -> FundEntry | None:
     return FundEntry.objects.filter(kind=K.AWARD, registration_id__in=ids).order_by("pk").first()
 
 
+def _share_sync(registration_id: int, *, known: tuple[Registration, ...] = ()) -> None:
+    """Store the seat's share of the fund on the registrations that show it (the facts the
+    registration keeps for enrollment: ``fund_paid``, ``fund_returned``), in the caller's
+    transaction and under its locks: on the registration an entry was booked for, and on every
+    registration its seat was transferred to (to the end of the chain). Each one's values are the
+    awards (−, paid) and the other entries (+, returned) booked for it and for the registrations
+    it was transferred from. ``known``: instances the caller holds, updated in place when they are
+    in the chain (the rows are saved either way)."""
+    known_by_pk = {r.pk: r for r in known if r is not None and r.pk is not None}
+    ids, current = [], registration_id
+    while current is not None and current not in ids:  # back to the first registration of the seat
+        ids.append(current)
+        current = Registration.objects.filter(pk=current).values_list("transferred_from_id", flat=True).first()
+    node = known_by_pk.get(registration_id) or Registration.objects.get(pk=registration_id)
+    while True:
+        sums = FundEntry.objects.filter(registration_id__in=ids).aggregate(
+            paid=Sum("amount", filter=Q(amount__lt=0)), returned=Sum("amount", filter=Q(amount__gt=0)))
+        paid, returned = -(sums["paid"] or ZERO), sums["returned"] or ZERO
+        registration_fund_share_set(registration=node, paid=paid, returned=returned)
+        for other in known:  # another instance of the same row the caller holds
+            if other is not None and other is not node and other.pk == node.pk:
+                other.fund_paid, other.fund_returned = node.fund_paid, node.fund_returned
+        following = Registration.objects.filter(transferred_from_id=node.pk).values_list("pk", flat=True).first()
+        if following is None or following in ids:
+            return
+        ids.append(following)
+        node = known_by_pk.get(following) or Registration.objects.get(pk=following)
+
+
 def _return_reason(registration: Registration) -> str:
     if registration.course.status == Course.Status.CANCELLED:
         return "The course was cancelled."
@@ -211,7 +248,9 @@ def fund_award_return(*, registration: Registration, by=None, reason: str = "",
 
     Locks: the registration's row, then the ``Fund`` row (returns and awards of one registration
     never interleave, and a late payment that confirms the seat under the same row lock never
-    confirms one whose award went back)."""
+    confirms one whose award went back: the return is written on that row, ``fund_returned``, in
+    this transaction, and on the rows of the registrations the seat came from)."""
+    given = registration
     registration = _holder(Registration.objects.select_related("course").get(pk=registration.pk))
     if not _returnable(registration):
         raise FundNotReturnable()
@@ -235,6 +274,9 @@ def fund_award_return(*, registration: Registration, by=None, reason: str = "",
             _refund_scholarship(award, key=key, reason=reason, by=by, now=now or timezone.now())
         entry = _write(fund=fund, kind=K.AWARD_RETURNED, amount=-award.amount, registration_id=award.registration_id,
                        created_by=by, reason=reason[:300], dedupe_key=key, created_at=now or timezone.now())
+        # Booked for the award's registration: it, and every registration the seat moved to since
+        # (the one returned for, locked above, among them), show the return.
+        _share_sync(award.registration_id, known=(registration, given))
     return entry or FundEntry.objects.get(dedupe_key=key)
 
 

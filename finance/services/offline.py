@@ -259,7 +259,7 @@ def order_receipt(order: Order, *, split: bool = False, now: dt.datetime | None 
     fund's payments too."""
     registrations = (
         order.registrations.select_related("course", "course__semester", "course__venue")
-        .prefetch_related("course__meetings", "fund_entries").order_by("pk")
+        .prefetch_related("course__meetings").order_by("pk")
     )
     charge_of = registration_charge if split else registration_patron_charge
     lines = []

@@ -282,7 +282,7 @@ def _submit_empty(path: str | Callable[[dict], str], button: str) -> Callable:
 
 
 def _admin(model: str, what: str) -> Callable:
-    app = "instructors" if model == "instructor" else "classes"
+    app = "classes"
     obj = {"semester": "semester", "course": "bread", "venue": "venue", "instructor": "instructor"}[model]
     if what == "change":
         return _goto(lambda d: reverse(f"admin:{app}_{model}_change", args=[d[obj].pk]))

@@ -10,9 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from classes.models import Course, Meeting, Semester, Venue
+from classes.models import Course, Instructor, Meeting, Semester, Venue
 from core.models import SiteOptions
-from instructors.models import Instructor
 from tests.factories import (
     CategoryFactory,
     CourseFactory,
@@ -166,7 +165,7 @@ def test_staff_create_semester_venue_instructor_and_course_with_two_meetings(sta
     assert response.status_code == 302, response.context["adminform"].form.errors
     venue = Venue.objects.get(slug="story-room")
 
-    response = staff_client.post(reverse("admin:instructors_instructor_add"), {
+    response = staff_client.post(reverse("admin:classes_instructor_add"), {
         "first_name": "Ada", "last_name": "Brook", "email": "ada@example.org", "phone": "", "bio": "Painter.",
         "pay_basis": Instructor.PayBasis.HOURLY, "hourly_rate": "18.00", "active": "on",
     })

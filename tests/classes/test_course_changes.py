@@ -368,7 +368,7 @@ def test_renaming_and_moving_one_meeting_elsewhere_are_told(staff_client, course
 def test_a_busy_class_is_not_saved_and_the_form_comes_back(staff_client, course, monkeypatch):
     from contextlib import contextmanager
 
-    from classes import admin_changes
+    from classes.admin import changes as admin_changes
     from core.locking import Busy
 
     @contextmanager

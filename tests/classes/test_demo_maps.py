@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from PIL import Image
 
-from classes import demo_data
-from classes.demo_maps import street_name, venue_map_png, venue_maps_ensure
+from classes.management.demo import program as demo_data
+from classes.management.demo.maps import street_name, venue_map_png, venue_maps_ensure
 from classes.models import Venue
 from tests.factories import VenueFactory
 

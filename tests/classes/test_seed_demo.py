@@ -14,14 +14,13 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from classes import demo_data
-from classes.management.commands.seed_demo import catalog_fee, semester_name
-from classes.models import Category, Course, Meeting, Semester, Venue
+from classes.management.demo import data as demo_data
+from classes.management.demo.courses import catalog_fee, semester_name
+from classes.models import Category, Course, Instructor, Meeting, Semester, Venue
 from classes.selectors import MeetingDraft, meeting_problems
 from core.models import SiteOptions
 from enrollment.models import Registration
 from finance.pricing import course_budget
-from instructors.models import Instructor
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +56,7 @@ def semester(seeded):
 
 @pytest.fixture
 def next_semester(seeded):
-    from classes.demo_next import NEXT_COURSES
+    from classes.management.demo.next_semester import NEXT_COURSES
 
     return Semester.objects.get(courses__slug=NEXT_COURSES[0].slug)
 
@@ -77,7 +76,7 @@ def test_running_twice_changes_no_counts(seeded):
 
 
 def test_running_on_a_later_day_moves_the_semester_and_keeps_counts(seeded):
-    from classes.management.commands.seed_demo import seed_demo
+    from classes.management.demo.seed import seed_demo
 
     later = timezone.now() + dt.timedelta(days=75)
     seed_demo(now=later)  # raises CommandError if the moved schedule broke a rule
@@ -85,7 +84,7 @@ def test_running_on_a_later_day_moves_the_semester_and_keeps_counts(seeded):
     assert counts()["Meeting"] == seeded["counts"]["Meeting"]
     assert Semester.objects.count() == 2  # the current semester and the next, moved along
     current = Semester.objects.get(courses__slug=demo_data.COURSES[0].slug)
-    from classes.demo_next import NEXT_COURSES
+    from classes.management.demo.next_semester import NEXT_COURSES
 
     upcoming = Semester.objects.get(courses__slug=NEXT_COURSES[0].slug)
     assert current.starts_on == timezone.localdate(later) - dt.timedelta(days=35)
@@ -262,7 +261,7 @@ def test_registrations_vary_and_never_exceed_capacity(courses):
 
 
 def test_the_next_semester_is_published_with_registration_open_and_in_the_catalog(semester, next_semester, client):
-    from classes.demo_next import NEXT_COURSES
+    from classes.management.demo.next_semester import NEXT_COURSES
     from classes.selectors import semesters_visible
 
     now = timezone.now()

@@ -41,7 +41,7 @@ from tests.factories import RegistrationFactory, course_with_meetings
 urlpatterns = [
     path("staff/desk/", include("enrollment.staff.urls.desk")),
     path("staff/", admin.site.urls),
-    path("", include("classes.urls")),
+    path("", include("classes.views.urls")),
     path("", include("enrollment.views.urls")),
 ]
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 
-from classes.demo_maps import venue_map_png
+from classes.management.demo.maps import venue_map_png
 from classes.models import Course
 from core.models import OutboxMessage
 from core.outbox import _build_email, outbox_deliver_one

@@ -1,17 +1,18 @@
 """factory_boy factories for every model. Times are aware, in the program's time zone."""
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import factory
+from django.apps import apps as django_apps
 from django.utils import timezone
 
-from classes.models import Category, Course, Meeting, Semester, Venue
+from classes.models import Category, Course, Instructor, Meeting, Semester, Venue
 from core.models import OutboxMessage
 from enrollment.models import CallListEntry, CourseDecision, Order, ReferralSource, Registration, ScholarshipWait
 from enrollment.services.seats import attendee_key
 from finance.models import Donation, Fund, FundEntry, Payment, Refund, StripeEvent
-from instructors.models import Instructor
 
 
 def local_dt(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -244,17 +245,31 @@ class FundFactory(factory.django.DjangoModelFactory):
     name = Fund.PASS_THE_BUCK
 
 
+#: The enrollment migration that stores each seat's share of the fund on its registration; its
+#: ``backfill`` recomputes that share from the ledger (as ``finance.services.fund`` keeps it).
+fund_share_migration = importlib.import_module("enrollment.migrations.0009_registration_fund_share")
+
+
 class FundEntryFactory(factory.django.DjangoModelFactory):
-    """A $50.00 donation to the fund (entries are otherwise written by ``finance.services.fund``)."""
+    """A $50.00 donation to the fund (entries are otherwise written by ``finance.services.fund``).
+    An entry made for a registration (an award, a return) also updates the share of the fund the
+    registration stores (``fund_paid``, ``fund_returned``), as the fund's services do."""
 
     class Meta:
         model = FundEntry
+        skip_postgeneration_save = True
 
     fund = factory.SubFactory(FundFactory)
     kind = FundEntry.Kind.DONATION
     amount = Decimal("50.00")
     reason = "Donated at the desk"
     dedupe_key = factory.Sequence(lambda n: f"test-donation:{n}")
+
+    @factory.post_generation
+    def registration_share(obj, create, extracted, **kwargs):
+        if create and obj.registration_id is not None:
+            fund_share_migration.backfill(django_apps)
+            obj.registration.refresh_from_db(fields=["fund_paid", "fund_returned"])
 
 
 class DonationFactory(factory.django.DjangoModelFactory):

@@ -3,10 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from classes.models import Venue
+from classes.models import Instructor, Venue
 from core.models import SiteOptions
 from finance.pricing import course_budget
-from instructors.models import Instructor
 from tests.factories import InstructorFactory, MeetingFactory, VenueFactory, course_with_meetings, local_dt, today
 
 pytestmark = pytest.mark.django_db

@@ -81,12 +81,15 @@ def award_gate(locking, monkeypatch) -> DecisionGate:
             gate.reached[label].set()
             gate.counted((label, value))
 
-    real_fund_returned = Registration.fund_returned.fget
+    field = Registration.__dict__["fund_returned"]  # the column's own descriptor (the stored value)
 
     def fund_returned(registration):
-        value = real_fund_returned(registration)
+        value = field.__get__(registration, Registration)
         wait_once("fund_returned", value)
         return value
+
+    def store_fund_returned(registration, value):  # loading or saving the row sets it
+        registration.__dict__["fund_returned"] = value
 
     real_returnable = fund._returnable
 
@@ -98,7 +101,7 @@ def award_gate(locking, monkeypatch) -> DecisionGate:
             wait_once("returnable", value)
         return value
 
-    monkeypatch.setattr(Registration, "fund_returned", property(fund_returned))
+    monkeypatch.setattr(Registration, "fund_returned", property(fund_returned, store_fund_returned))
     monkeypatch.setattr(fund, "_returnable", returnable)
     return gate
 

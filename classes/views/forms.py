@@ -4,8 +4,8 @@ from collections.abc import Iterable
 
 from django import forms
 
-from .models import Category, Course, Semester, Venue
-from .selectors import ALL_SEMESTERS, TIME_OF_DAY, WEEKDAYS, CatalogFilters
+from ..models import Category, Course, Semester, Venue
+from ..selectors import ALL_SEMESTERS, TIME_OF_DAY, WEEKDAYS, CatalogFilters
 
 
 class CatalogFilterForm(forms.Form):

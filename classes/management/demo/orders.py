@@ -1,5 +1,5 @@
 """The demo's registrants, their orders and how each paid (card online, cash or check at the desk),
-and the gifts that give Pass the Buck a balance. Used by ``manage.py seed_demo``.
+and the gifts that give Pass the Buck a balance. Used by ``manage.py seed_demo`` (``courses``, ``seed``).
 """
 
 import datetime as dt
@@ -9,12 +9,13 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.text import slugify
 
-from classes import demo_data
 from classes.models import Course
 from enrollment.models import Order, ReferralSource, Registration
 from enrollment.services.seats import attendee_key
 from finance.models import Donation, Payment, Refund
 from finance.services.fund import fund_donation_record
+
+from . import data as demo_data
 
 
 def _attendees(index: int, count: int) -> list[tuple[str, str]]:
@@ -114,6 +115,8 @@ def _create_paid_orders(course: Course, registrations: list[Registration], *, no
                 )
 
 
+#: Demo gifts to Pass the Buck (checks, so each has a number that makes it findable again):
+#: enough for a few half-price scholarships, so "Ask for a scholarship" works in the demo.
 DEMO_GIFTS = [
     ("Marion", "Keller", Decimal("100.00"), "demo-1001", "In memory of Ruth Keller", False),
     ("Dale", "Ostrander", Decimal("50.00"), "demo-1002", "", True),

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont
 
-from .models import Venue
+from classes.models import Venue
 
 WIDTH, HEIGHT = 600, 400
 TITLE_H, FOOTER_H = 44, 30

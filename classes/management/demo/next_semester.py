@@ -1,6 +1,6 @@
 """The demo's next semester: published, registration open, starting a week after the current
 demo semester ends — so the demo shows the catalog's semester switcher and a search that
-covers both. Loaded by ``manage.py seed_demo`` after the current semester, the same way
+covers both. Loaded by ``manage.py seed_demo`` (``seed``) after the current semester, the same way
 (idempotent, rows found by natural keys, dates relative to today).
 
 Its row is the semester that holds its first course (``NEXT_COURSES[0]``), whatever its name:
@@ -14,8 +14,11 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .demo_data import CourseSpec as C
-from .models import Course, Semester
+from classes.models import Course, Semester
+
+from . import courses as base
+from .data import COURSES
+from .data import CourseSpec as C
 
 #: Days between the current demo semester's last day and the next one's first.
 BREAK_DAYS = 7
@@ -69,8 +72,6 @@ def _slug(name: str) -> str:
 def _find() -> Semester | None:
     """The demo's next semester: the one holding its first course (a slug the current demo
     semester has not; some others are the same class again, as in a real program)."""
-    from .demo_data import COURSES
-
     return (Semester.objects.filter(courses__slug=NEXT_COURSES[0].slug)
             .exclude(courses__slug=COURSES[0].slug).first())
 
@@ -86,8 +87,6 @@ def make_way() -> None:
 def seed_next_semester(current: Semester, categories: dict, venues: dict, instructors: dict, *, now: dt.datetime,
                        options) -> tuple[Semester, list[Course]]:
     """Load or refresh the next semester and its courses (a few registrations each)."""
-    from .management.commands import seed_demo as base
-
     today = timezone.localdate(now)
     starts_on = current.ends_on + dt.timedelta(days=BREAK_DAYS)
     ends_on = starts_on + dt.timedelta(days=LENGTH_DAYS)
@@ -105,5 +104,5 @@ def seed_next_semester(current: Semester, categories: dict, venues: dict, instru
         setattr(semester, field, value)
     base._save(semester)
     courses = base.seed_courses(semester, categories, venues, instructors, today=starts_on, now=now,
-                                options=options, specs=NEXT_COURSES, name_offset=len(base.demo_data.COURSES))
+                                options=options, specs=NEXT_COURSES, name_offset=len(COURSES))
     return semester, courses

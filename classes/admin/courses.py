@@ -1,9 +1,11 @@
-"""The staff back office for the program: semesters, categories, venues and courses.
+"""Courses in the back office: the course form with its meetings, the list with each course's
+suggested fee, the budget panel, and copying courses to another semester.
 
 State changes go through services: copying courses calls ``classes.services``; telling
-registrants about a change calls ``enrollment.services.course_changes`` (``classes.admin_changes``); a course's
+registrants about a change calls ``enrollment.services.course_changes`` (``classes.admin.changes``); a course's
 running/cancelled/completed status is decided by the week-out run, so staff may only move a
-course between draft and open here (see ``classes.forms_admin``).
+course between draft and open here (see ``classes.admin.forms``). The room fee's figures come from
+``finance.pricing``.
 """
 
 from collections import OrderedDict
@@ -19,14 +21,13 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from core.admin_a11y import NamedSplitDateTimeMixin
 from core.models import SiteOptions
-from finance.pricing import CourseBudget, course_budget
+from finance.pricing import CourseBudget, course_budget, room_fee_for
 
-from .admin_changes import CourseChangeForm, CourseChangesMixin
-from .forms_admin import EDITABLE_STATUSES, CopyToSemesterForm, MeetingInlineFormSet
-from .models import Category, Course, Meeting, Semester, Venue
-from .services import courses_copy_to_semester
+from ..models import Course, Meeting
+from ..services import courses_copy_to_semester
+from .changes import CourseChangeForm, CourseChangesMixin
+from .forms import EDITABLE_STATUSES, CopyToSemesterForm, MeetingInlineFormSet
 
 
 def _dollars(amount: Decimal) -> str:
@@ -35,74 +36,6 @@ def _dollars(amount: Decimal) -> str:
 
 def _local(when) -> str:
     return formats.date_format(timezone.localtime(when), "D M j, Y g:i A")
-
-
-@admin.register(Semester)
-class SemesterAdmin(NamedSplitDateTimeMixin, admin.ModelAdmin):
-    list_display = ("name", "starts_on", "ends_on", "registration_opens_at", "cutoff_days", "is_published")
-    list_filter = ("is_published",)
-    search_fields = ("name",)
-    prepopulated_fields = {"slug": ("name",)}
-    date_hierarchy = "starts_on"
-    fieldsets = (
-        (None, {"fields": ("name", "slug", "is_published")}),
-        ("Dates", {"fields": ("starts_on", "ends_on", "registration_opens_at", "cutoff_days")}),
-    )
-
-
-@admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "position", "slug")
-    list_editable = ("position",)
-    search_fields = ("name",)
-    prepopulated_fields = {"slug": ("name",)}
-
-
-@admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "city", "capacity", "room_fee_terms", "room_fee_rate")
-    list_filter = ("kind", "room_fee_terms")
-    search_fields = ("name", "street_address", "city")
-    prepopulated_fields = {"slug": ("name",)}
-    fieldsets = (
-        ("Where", {"fields": ("name", "slug", "kind", "street_address", "city", "state", "postal_code",
-                              ("latitude", "longitude"), "contact")}),
-        ("Capacity", {"fields": ("capacity",)}),
-        ("Access and parking", {"fields": ("accessibility_notes", "parking_notes")}),
-        ("Map", {"fields": ("map_image", "map_preview"),
-                 "description": "A map of the venue, its entrance and parking (PNG or JPEG, about 600 pixels "
-                                "wide). Reminders embed it in the e-mail; no map service is called."}),
-        ("Room fee", {"fields": ("room_fee_terms", "room_fee_rate")}),
-    )
-    readonly_fields = ("map_preview",)
-
-    @admin.display(description="Preview")
-    def map_preview(self, venue):
-        """A small preview, inline as a data URI (media files need no web server to be seen here)."""
-        if not venue or not venue.map_image:
-            return "No map yet: reminders give the address and a directions link only."
-        thumbnail = _map_thumbnail(venue)
-        if thumbnail is None:
-            return "The map file cannot be read as an image: please upload it again."
-        return format_html('<img src="data:image/png;base64,{}" alt="Map of {}" class="map-preview">',
-                           thumbnail, venue.name)
-
-
-def _map_thumbnail(venue: Venue, width: int = 300) -> str | None:
-    """The venue's map scaled to ``width`` pixels, as base64 PNG; None when it is missing or broken."""
-    import base64
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with venue.map_image.open("rb") as file, Image.open(file) as image:
-            image.thumbnail((width, width * 4))
-            out = io.BytesIO()
-            (image if image.mode in ("1", "L", "LA", "P", "RGB", "RGBA") else image.convert("RGB")).save(out, "PNG")
-    except (OSError, ValueError, UnidentifiedImageError):
-        return None
-    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 class MeetingInline(admin.TabularInline):
@@ -125,6 +58,7 @@ class CourseChangeList(ChangeList):
 
 
 def _room_fee_detail(course: Course, meetings: list[Meeting]) -> str:
+    """How each venue's room fee is worked out (the fee itself is ``finance.pricing.room_fee_for``)."""
     if not meetings:
         return "No meetings yet."
     per_venue: OrderedDict[int, list] = OrderedDict()
@@ -135,13 +69,13 @@ def _room_fee_detail(course: Course, meetings: list[Meeting]) -> str:
         entry[2] += m.hours
     parts = []
     for venue, count, hours in per_venue.values():
-        if venue.room_fee_terms == Venue.RoomFee.PER_MEETING:
+        if not room_fee_for(venue, meetings=count, hours=hours):
+            parts.append(f"{venue} ({venue.get_kind_display().lower()}): no room fee")
+        elif venue.room_fee_terms == venue.RoomFee.PER_MEETING:
             plural = "" if count == 1 else "s"
             parts.append(f"{venue}: {_dollars(venue.room_fee_rate)} per meeting × {count} meeting{plural}")
-        elif venue.room_fee_terms == Venue.RoomFee.PER_HOUR:
-            parts.append(f"{venue}: {_dollars(venue.room_fee_rate)} per hour × {hours} h")
         else:
-            parts.append(f"{venue} ({venue.get_kind_display().lower()}): no room fee")
+            parts.append(f"{venue}: {_dollars(venue.room_fee_rate)} per hour × {hours} h")
     return "; ".join(parts)
 
 
@@ -193,7 +127,7 @@ def budget_panel_context(course: Course, budget: CourseBudget, options: SiteOpti
 @admin.register(Course)
 class CourseAdmin(CourseChangesMixin, admin.ModelAdmin):
     """Courses with their meetings; a change that reaches registrants is confirmed first and then
-    told to them (``classes.admin_changes``)."""
+    told to them (``classes.admin.changes``)."""
 
     form = CourseChangeForm
     inlines = (MeetingInline,)

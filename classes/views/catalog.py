@@ -12,8 +12,9 @@ first meeting. The page runs a fixed number of queries whatever the number of co
 semesters: the visible semesters, the categories (with a count per semester), the venues, the
 courses and their meetings.
 
-This is part of the catalog's views (``classes.views``), an entry point: it may read enrollment's
-seat counts (``course_seats_annotate``); models and selectors of classes must not.
+The catalog's home and category pages live here too. This module is part of the catalog's views,
+an entry point: it may read enrollment's seat counts (``course_seats_annotate``); models and
+selectors of classes must not.
 """
 
 import dataclasses
@@ -21,13 +22,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.generic import TemplateView
 
 from enrollment.selectors import course_seats_annotate
 
-from . import selectors
+from .. import selectors
+from ..models import Category, Course, Semester
+from ..selectors import ALL_SEMESTERS
 from .forms import CatalogFilterForm
-from .models import Category, Course, Semester
-from .selectors import ALL_SEMESTERS
 
 
 @dataclass
@@ -128,3 +132,26 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
         context.update(coming_courses=group.coming, held_courses=group.held,
                        registration_open=group.registration_open)
     return context
+
+
+class CatalogHomeView(TemplateView):
+    """The current semester's categories (with counts) and courses, searchable; the other
+    visible semesters a click away, and a search covering them all (``catalog_context``)."""
+
+    template_name = "classes/catalog_home.html"
+
+    def get_context_data(self, **kwargs):
+        context = catalog_context(self.request, now=timezone.now())
+        return {**super().get_context_data(**kwargs), **context}
+
+
+class CategoryDetailView(TemplateView):
+    """One category's courses in every visible semester (or the one chosen), with the same
+    filters (bar category)."""
+
+    template_name = "classes/category_detail.html"
+
+    def get_context_data(self, **kwargs):
+        category = get_object_or_404(Category, slug=kwargs["slug"])
+        context = catalog_context(self.request, now=timezone.now(), category=category)
+        return {**super().get_context_data(**kwargs), **context, "category": category}

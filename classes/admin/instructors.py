@@ -1,9 +1,9 @@
-"""Instructors in the back office."""
+"""Instructors (the people who teach) in the back office."""
 
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Instructor
+from ..models import Instructor
 
 
 @admin.register(Instructor)

@@ -8,8 +8,8 @@ from django.forms.models import BaseInlineFormSet
 
 from core.admin_a11y import NamedRowsFormSetMixin
 
-from .models import Course, Semester
-from .selectors import MeetingDraft, meeting_problems
+from ..models import Course, Semester
+from ..selectors import MeetingDraft, meeting_problems
 
 # Staff may move a course between these by hand; running, cancelled and completed are decided
 # by the week-out run (``course_decide``), never typed into a form.

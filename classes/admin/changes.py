@@ -30,9 +30,9 @@ from enrollment.services.course_changes import (
     course_for_messages,
 )
 
-from .changes import CourseChanges, course_changes, course_state
-from .forms_admin import CourseAdminForm
-from .models import Course
+from ..changes import CourseChanges, course_changes, course_state
+from ..models import Course
+from .forms import CourseAdminForm
 
 #: POST keys of this flow, never copied into the confirmation page's hidden fields.
 FLOW_KEYS = {"csrfmiddlewaretoken", "_change_token", "_confirm_change", "_edit_again"}

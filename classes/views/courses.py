@@ -1,4 +1,5 @@
-"""The public catalog: no login. Views are thin: they read through the selectors and render.
+"""A course's public page and its calendar file (.ics): no login. Views are thin: they read
+through the selectors and render.
 
 Every catalog page runs the same number of SQL queries whatever the number of courses: the
 selectors join the course's relations and prefetch its meetings (with their venues), and the
@@ -17,33 +18,9 @@ from django.views.generic import TemplateView
 from core.models import SiteOptions
 from enrollment.selectors import course_seats_annotate
 
-from . import selectors
-from .catalog import catalog_context
-from .ics import course_calendar
-from .models import Category, Course, Semester
-
-
-class CatalogHomeView(TemplateView):
-    """The current semester's categories (with counts) and courses, searchable; the other
-    visible semesters a click away, and a search covering them all (``classes.catalog``)."""
-
-    template_name = "classes/catalog_home.html"
-
-    def get_context_data(self, **kwargs):
-        context = catalog_context(self.request, now=timezone.now())
-        return {**super().get_context_data(**kwargs), **context}
-
-
-class CategoryDetailView(TemplateView):
-    """One category's courses in every visible semester (or the one chosen), with the same
-    filters (bar category)."""
-
-    template_name = "classes/category_detail.html"
-
-    def get_context_data(self, **kwargs):
-        category = get_object_or_404(Category, slug=kwargs["slug"])
-        context = catalog_context(self.request, now=timezone.now(), category=category)
-        return {**super().get_context_data(**kwargs), **context, "category": category}
+from .. import selectors
+from ..ics import course_calendar
+from ..models import Course, Semester
 
 
 def _public_course(semester_slug: str, course_slug: str, *, now: dt.datetime) -> Course:

@@ -7,13 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from instructors.models import Instructor
+from classes.models import Instructor
 from tests.factories import CourseFactory, InstructorFactory
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST_URL = reverse("admin:instructors_instructor_changelist")
-ADD_URL = reverse("admin:instructors_instructor_add")
+CHANGELIST_URL = reverse("admin:classes_instructor_changelist")
+ADD_URL = reverse("admin:classes_instructor_add")
 
 
 def _data(**overrides):
