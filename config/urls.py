@@ -6,12 +6,12 @@ admin.site.site_title = "Library Classes back office"
 admin.site.index_title = "Program administration"
 
 urlpatterns = [
-    path("staff/rosters/", include("enrollment.roster_urls")),
-    path("staff/desk/", include("enrollment.staff_urls")),
+    path("staff/rosters/", include("enrollment.staff.urls.rosters")),
+    path("staff/desk/", include("enrollment.staff.urls.desk")),
     path("staff/money/", include("finance.staff.urls")),
-    path("staff/week-out/", include("enrollment.weekout_urls")),
+    path("staff/week-out/", include("enrollment.staff.urls.weekout")),
     path("staff/", admin.site.urls),
     path("", include("classes.views.urls")),
-    path("", include("enrollment.urls")),
+    path("", include("enrollment.views.urls")),
     path("", include("finance.views.urls")),
 ]

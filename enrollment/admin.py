@@ -24,6 +24,7 @@ from .models import (
     RegistrationEvent,
     ScholarshipWait,
 )
+from .services.registration_names import registration_names_edit
 
 
 class PatronPriceMixin:
@@ -208,22 +209,10 @@ class RegistrationAdmin(PatronPriceMixin, admin.ModelAdmin):
         return RegistrationNameForm
 
     def save_model(self, request, obj, form, change):
-        """Only the attendee's name can be corrected here. Save just those fields (and the
-        identity key they make), under the row lock, so a payment or expiry that lands meanwhile
-        is never overwritten with what this page read."""
-        from django.db import transaction
-
-        from .services.seats import attendee_key
-
-        with transaction.atomic():
-            current = Registration.objects.select_for_update().select_related("order").get(pk=obj.pk)
-            current.attendee_first_name = obj.attendee_first_name
-            current.attendee_last_name = obj.attendee_last_name
-            current.attendee_key = attendee_key(
-                first_name=obj.attendee_first_name, last_name=obj.attendee_last_name,
-                email=current.order.email, phone=current.order.phone,
-            )
-            current.save(update_fields=["attendee_first_name", "attendee_last_name", "attendee_key", "updated_at"])
+        """Only the attendee's name can be corrected here: through the service, which saves just
+        those fields under the row lock and writes the audit row (``registration_names_edit``)."""
+        registration_names_edit(registration_id=obj.pk, first_name=obj.attendee_first_name,
+                                last_name=obj.attendee_last_name, actor=request.user)
 
     def has_add_permission(self, request):
         return False  # seats are taken through the seat service (checkout, front desk), not here

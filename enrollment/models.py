@@ -213,7 +213,8 @@ class Registration(TimeStampedModel):
 
 
 class RegistrationEvent(models.Model):
-    """The audit trail: every status change of a registration, who made it and why."""
+    """The audit trail: every status change of a registration, who made it and why; a name
+    corrected in the back office is a row too (the status unchanged, the names in ``reason``)."""
 
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

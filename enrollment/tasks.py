@@ -6,6 +6,7 @@ from celery import shared_task
 
 from . import services
 from .services import completion, weekout
+from .services.nudges import nudges_send
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ def week_out() -> int:
 
 @shared_task(name="enrollment.nudges", ignore_result=True)
 def nudges() -> int:
-    """Periodic: the low-enrollment nudge (``weekout.nudges_send``); once per registration."""
-    return len(weekout.nudges_send())
+    """Periodic: the low-enrollment nudge (``enrollment.services.nudges.nudges_send``); once per registration."""
+    return len(nudges_send())
 
 
 @shared_task(name="enrollment.courses_complete", ignore_result=True)

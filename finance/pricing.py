@@ -86,3 +86,12 @@ def course_budget(course: Course, *, options: SiteOptions | None = None) -> Cour
         minimum=course.minimum,
         fee=round_cents(course.fee),
     )
+
+
+def scholarship_patron_price(fee: Decimal) -> Decimal:
+    """What a patron with a Pass the Buck scholarship pays for a seat at ``fee``: the fee less what
+    the fund pays (``finance.services.scholarships.scholarship_amount``, the one half rule; the
+    patron's half takes the odd cent). Shown at checkout before anything is awarded."""
+    from .services.scholarships import scholarship_amount  # late: the services import far more than pricing
+
+    return fee - scholarship_amount(fee)

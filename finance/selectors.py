@@ -191,3 +191,11 @@ def registration_refund_note(registration: Registration, *, cause: str = ""):
     if cause:
         qs = qs.filter(dedupe_key__startswith=f"{cause}:")
     return note_of_refunds(qs)
+
+
+# --- the transfer page's figures (``enrollment.staff.transfer``) ------------------------------------
+
+def transfer_difference(course, *, paid: Decimal) -> Decimal:
+    """What moving a registration that has ``paid`` (net of refunds) into ``course`` changes: more
+    than zero is due from the patron, less than zero is refunded to them (``transfer_settle``)."""
+    return course.fee - paid

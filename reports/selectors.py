@@ -26,8 +26,8 @@ from classes import schedule
 from classes.models import Course, Meeting
 from core.models import OutboxMessage
 from enrollment.models import Registration, ScholarshipWait
-from enrollment.roster_selectors import this_week
 from enrollment.selectors import course_seats_annotate
+from enrollment.selectors.rosters import this_week
 from finance.models import Payment, Refund
 from finance.services.fund import fund_balance
 

@@ -99,7 +99,7 @@ def course_change_notify(*, course_id: int, changes: CourseChanges, actor=None,
     if not changes.tells_patrons:
         return ChangeNotice(revision=Course.objects.values_list("revision", flat=True).get(pk=course_id))
     with locked_atomic():
-        seats._lock_courses([course_id])
+        seats.courses_lock([course_id])
         revision = course_revision_bump(course_id=course_id)
         course = course_for_messages(course_id)
         if course.status not in TOLD_STATUSES:

@@ -25,18 +25,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from classes.models import Course, Meeting
-from classes.schedule import local
 from core.locking import locked_atomic
-from core.models import SiteOptions
 
 from .. import messages
-from ..models import CallListEntry, CourseDecision, EnrollmentOptions, Registration
+from ..models import CallListEntry, CourseDecision, Registration
 from ..selectors import course_seats_annotate, refund_due
-from . import seats
+from . import call_list, seats
 from .errors import CourseNotOpen, EnrollmentError
 
 log = logging.getLogger(__name__)
@@ -116,39 +114,6 @@ def _actor_label(actor) -> str:
     return actor.get_username() if actor is not None else "week-out run"
 
 
-def _call(registration: Registration, topic: str, *, script: str = "", needed: int | None = None,
-          refunds=None) -> None:
-    """Put a registrant without e-mail on the staff call list, once per topic; the script is
-    ``enrollment.messages.call_script``'s unless a case it does not cover gives its own."""
-    if registration.order.email:
-        return
-    if CallListEntry.objects.filter(registration=registration, topic=topic).exists():
-        return
-    script = script or messages.call_script(registration, topic, needed=needed, refunds=refunds)
-    CallListEntry.objects.get_or_create(registration=registration, topic=topic, defaults={"script": script})
-
-
-def _hello(registration: Registration) -> str:
-    return (f"Hello, this is {SiteOptions.current().library_name} calling for {registration.order.buyer_name} "
-            f"about {registration.attendee_name}'s registration in “{registration.course.title}”.")
-
-
-def _staff_cancel_script(registration: Registration, *, was: str, reason: str, refunds=None) -> str:
-    """The call script of a class staff cancelled (``call_script`` says "too few registered")."""
-    course = registration.course
-    start = course.first_start
-    when = f" (it was to start {local(start):%A, %B %-d at %-I:%M %p})" if start else ""
-    text = f"{_hello(registration)} We are sorry: the class is cancelled{when}. Reason: {reason}. "
-    # Read by the front desk: no seat's refund names an amount (a half-price one would stand out).
-    if refunds:
-        text += refunds.call_text
-    elif was == S.WAITLISTED:
-        text += "They were on its waitlist: nothing was charged."
-    else:
-        text += "Nothing was paid, so there is nothing to refund."
-    return text
-
-
 def cancellation_tell(registration: Registration, *, refunds=None, was: str = "") -> None:
     """Tell a registrant of a cancelled course: the e-mail, or the call list without one, with
     the staff's reason when staff cancelled it. ``refunds``: how each refund comes back, a
@@ -157,8 +122,9 @@ def cancellation_tell(registration: Registration, *, refunds=None, was: str = ""
     Once each (the outbox's dedupe key; one call-list entry per topic)."""
     messages.queue_course_cancelled(registration, refunds=refunds)
     _too_few, staff_reason = messages.cancellation_cause(registration.course)
-    script = _staff_cancel_script(registration, was=was, reason=staff_reason, refunds=refunds) if staff_reason else ""
-    _call(registration, T.CANCELLATION, script=script, refunds=refunds)
+    script = (call_list.call_script_staff_cancel(registration, was=was, reason=staff_reason, refunds=refunds)
+              if staff_reason else "")
+    call_list.call_list_add(registration, T.CANCELLATION, script=script, refunds=refunds)
 
 
 def _close_cancelled(course: Course, *, now, actor, label: str, why: str) -> list[int]:
@@ -171,8 +137,8 @@ def _close_cancelled(course: Course, *, now, actor, label: str, why: str) -> lis
         registration.course = course
         was = registration.status
         registration.cancelled_at = now
-        seats._transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label, reason=why,
-                          fields=("cancelled_at",))
+        seats.registration_transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label, reason=why,
+                                      fields=("cancelled_at",))
         if refund_due(registration) > 0:
             settle.append(registration.pk)  # finance settles it and tells them how it comes back
         else:
@@ -194,19 +160,20 @@ def _close_running(course: Course, *, now, actor, label: str) -> None:
         if registration.status == S.CONFIRMED:
             if not started:
                 messages.queue_reminder(registration)
-                _call(registration, T.REMINDER)
+                call_list.call_list_add(registration, T.REMINDER)
         elif registration.status in (S.HELD, S.OFFERED):
             was = registration.status
-            seats._transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=label, reason=CLOSED_RUNS)
+            seats.registration_transition(registration, S.EXPIRED, now=now, actor=actor, actor_label=label,
+                                          reason=CLOSED_RUNS)
             if was == S.OFFERED:
                 messages.queue_offer_expired(registration)
         else:  # waitlisted: no seat will open now
             registration.cancelled_at = now
-            seats._transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label,
-                              reason=f"{CLOSED_RUNS}; the waitlist is closed", fields=("cancelled_at",))
+            seats.registration_transition(registration, S.CANCELLED, now=now, actor=actor, actor_label=label,
+                                          reason=f"{CLOSED_RUNS}; the waitlist is closed", fields=("cancelled_at",))
             messages.queue_cancelled(registration, was=S.WAITLISTED)
-            _call(registration, T.CANCELLATION, script=(
-                f"{_hello(registration)} Registration has closed and the class is full, so "
+            call_list.call_list_add(registration, T.CANCELLATION, script=(
+                f"{call_list.call_greeting(registration)} Registration has closed and the class is full, so "
                 f"{registration.attendee_name}'s place on its waitlist is cancelled (the class itself runs). "
                 "Nothing was charged. Invite them to look at our other classes."))
     if not started:
@@ -246,7 +213,7 @@ def course_decide(
         raise EnrollmentError("Give a reason for deciding this class before the week-out run.", field="reason")
     label = _actor_label(actor)
     with locked_atomic():
-        course = seats._lock_courses([course_id]).get(course_id)
+        course = seats.courses_lock([course_id]).get(course_id)
         if course is None:
             raise CourseNotOpen("That class does not exist.")
         existing = CourseDecision.objects.filter(course_id=course_id).first()
@@ -318,7 +285,7 @@ def refund_reason(decision: CourseDecision) -> str:
     return f"Class cancelled by the library ({decision.reason}): full refund."[:300]
 
 
-def _first_start() -> Subquery:
+def first_start() -> Subquery:
     first = Meeting.objects.filter(course=OuterRef("pk")).order_by("starts_at").values("starts_at")[:1]
     return Subquery(first)
 
@@ -331,7 +298,7 @@ def courses_due(*, now: dt.datetime) -> list[Course]:
     run_early = Q(status=Course.Status.RUNNING, decision__outcome=Outcome.RUNNING, decision__completed_at__isnull=True)
     qs = (
         Course.objects.filter(Q(status=Course.Status.OPEN) | run_early).select_related("semester")
-        .annotate(first_meeting_start=_first_start())
+        .annotate(first_meeting_start=first_start())
         .filter(first_meeting_start__isnull=False, first_meeting_start__lt=horizon)
     )
     qs = course_seats_annotate(qs, now=now).order_by("first_meeting_start", "pk")
@@ -395,53 +362,3 @@ def week_out_run(*, now: dt.datetime | None = None, dry_run: bool = False) -> li
             line.refund_total, line.refund_count = total, len(decision.settle_ids)
         lines.append(line)
     return lines
-
-
-def courses_to_nudge(*, now: dt.datetime, nudge_days: int) -> list[Course]:
-    """Open courses below their minimum whose cutoff is still ahead, at most ``nudge_days`` away,
-    in semesters whose registration has opened; one query."""
-    window_end = now + dt.timedelta(days=nudge_days)
-    qs = (
-        Course.objects.filter(status=Course.Status.OPEN, semester__registration_opens_at__lte=now)
-        .select_related("semester").annotate(first_meeting_start=_first_start())
-        .filter(first_meeting_start__isnull=False, first_meeting_start__gt=now,
-                first_meeting_start__lt=window_end + dt.timedelta(days=MAX_CUTOFF_DAYS + 2))
-    )
-    qs = course_seats_annotate(qs, now=now).filter(confirmed_count__lt=F("minimum"))
-    return [c for c in qs.order_by("first_meeting_start", "pk") if now < c.registration_closes_at <= window_end]
-
-
-def nudges_send(*, now: dt.datetime | None = None) -> list[int]:
-    """The low-enrollment nudge: ``EnrollmentOptions.nudge_days`` before its cutoff, a course
-    still below its minimum asks its confirmed registrants ("help this class run — N more
-    needed", with the course's link; the call list for those without e-mail) and its instructor.
-    Once: one message per registration and one per instructor, by their dedupe keys (someone
-    who registers later gets theirs on the next run). Returns the ids of the courses nudged.
-
-    Locks: each course row in turn (its status and count are re-read under it).
-    """
-    now = now or timezone.now()
-    nudged: list[int] = []
-    for candidate in courses_to_nudge(now=now, nudge_days=EnrollmentOptions.current().nudge_days):
-        try:
-            with locked_atomic():
-                course = seats._lock_courses([candidate.pk])[candidate.pk]
-                if course.status != Course.Status.OPEN or course.is_past_cutoff(now):
-                    continue
-                confirmed = list(
-                    Registration.objects.filter(course_id=course.pk, status=S.CONFIRMED)
-                    .select_related("order").order_by("pk")
-                )
-                needed = course.minimum - len(confirmed)
-                if needed <= 0:
-                    continue
-                for registration in confirmed:
-                    registration.course = course
-                    messages.queue_nudge(registration, needed)
-                    _call(registration, T.NUDGE, needed=needed)
-                messages.queue_instructor_nudge(course, needed)
-        except Exception:  # one course must not stop the others; the next run tries again
-            log.exception("nudges: course %s failed", candidate.pk)
-            continue
-        nudged.append(course.pk)
-    return nudged

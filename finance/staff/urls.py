@@ -5,7 +5,7 @@ the back-office login; each view answers 403 to staff without its permission."""
 from django.contrib import admin
 from django.urls import path
 
-from enrollment.transfer_views import RegistrationTransferView
+from enrollment.staff.transfer import RegistrationTransferView
 
 from . import deposits, donations, fund, refunds
 

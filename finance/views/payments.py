@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 
 from core.locking import Busy
 from enrollment.access import order_opened
-from enrollment.link_views import order_closed
 from enrollment.models import Order, Registration
+from enrollment.views.links import order_closed
 
 from .. import gateway, selectors
 from ..errors import (

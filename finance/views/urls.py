@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from enrollment import link_views
+from enrollment.views import links as link_views
 
 from . import donations, payments, webhook
 
@@ -10,7 +10,7 @@ app_name = "finance"
 
 urlpatterns = [
     # An order's token arrives here and is exchanged for a grant in the session
-    # (enrollment.link_views); the payment pages are at the order's id, opened by that grant.
+    # (enrollment.views.links); the payment pages are at the order's id, opened by that grant.
     path("checkout/<uuid:token>/pay/", link_views.PayLinkView.as_view(), name="pay-link"),
     path("checkout/<uuid:token>/return/", link_views.PaymentReturnLinkView.as_view(), name="payment-return-link"),
     path("orders/<int:pk>/pay/", payments.PayView.as_view(), name="pay"),

@@ -15,9 +15,9 @@ from django.utils import timezone
 from classes import cutoff_words
 from core.models import OutboxMessage, SiteOptions
 from enrollment import messages
-from enrollment.desk_forms import course_label
 from enrollment.links import manage_token
 from enrollment.models import CallListEntry, Order
+from enrollment.staff.forms.desk import course_label
 from tests.factories import OrderFactory, RegistrationFactory, course_with_meetings, local_dt, today
 
 pytestmark = pytest.mark.django_db

@@ -316,7 +316,7 @@ def test_the_demo_seen_on_the_day_it_is_loaded_sends_nothing_about_the_past(cour
 
     from core.models import OutboxMessage
     from enrollment.models import CallListEntry
-    from enrollment.services.weekout import nudges_send
+    from enrollment.services.nudges import nudges_send
 
     now = timezone.now()
     call_command("week_out", stdout=StringIO())

@@ -20,7 +20,7 @@ from classes.models import Course
 from core.roles import FINANCE, FRONT_DESK, roles_sync
 from enrollment.messages import call_script
 from enrollment.models import CallListEntry, CourseDecision, Order, Registration
-from enrollment.weekout_views import call_mark
+from enrollment.services.call_list import call_mark
 from finance.refund_words import RefundNote, RefundPart
 from tests.factories import (
     CallListEntryFactory,

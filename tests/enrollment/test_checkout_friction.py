@@ -120,7 +120,7 @@ def test_the_busy_page_has_its_own_heading_and_no_stale_notice(client, bread, mo
     def busy(**kwargs):
         raise Busy("busy, please try again")
 
-    monkeypatch.setattr("enrollment.views.checkout_place", busy)
+    monkeypatch.setattr("enrollment.views.checkout.checkout_place", busy)
     add(client, bread)
     data = filled(client, [("Alex", "Reader")])
     add(client, bread)  # "… is already in your cart", left unread

@@ -639,7 +639,7 @@ def test_busy_is_a_message_not_a_500(client, course, monkeypatch):
     def busy(**kwargs):
         raise Busy("busy, please try again")
 
-    monkeypatch.setattr("enrollment.views.checkout_place", busy)
+    monkeypatch.setattr("enrollment.views.checkout.checkout_place", busy)
     add(client, course)
     before = counts()
     response = place(client, filled(client, [("Alex", "Reader")]))

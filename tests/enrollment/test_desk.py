@@ -20,9 +20,10 @@ from core import tasks as core_tasks
 from core.locking import Busy
 from core.models import OutboxMessage, SiteOptions
 from core.roles import FINANCE, FRONT_DESK
-from enrollment import desk
 from enrollment.models import Order, ReferralSource, Registration, RegistrationEvent
+from enrollment.selectors import desk as desk_selectors
 from enrollment.services import AlreadyRegistered, AttendeeInput, BuyerInput, CourseFull
+from enrollment.staff import desk
 from finance.balances import order_balance
 from finance.errors import NothingToPay
 from finance.models import Payment
@@ -38,10 +39,10 @@ from tests.factories import RegistrationFactory, course_with_meetings
 # The desk's pages with the back office and the patron pages their e-mails link to (the same
 # lines as config.urls; test_the_project_urls_route_the_desk checks the real URLconf).
 urlpatterns = [
-    path("staff/desk/", include("enrollment.staff_urls")),
+    path("staff/desk/", include("enrollment.staff.urls.desk")),
     path("staff/", admin.site.urls),
     path("", include("classes.views.urls")),
-    path("", include("enrollment.urls")),
+    path("", include("enrollment.views.urls")),
 ]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
@@ -205,7 +206,7 @@ def test_patron_search_is_one_query_and_groups_a_patrons_orders(django_assert_nu
                         order__email="maria@example.org")
     RegistrationFactory.create_batch(3, course=course, order__last_name="Lopezz")
     with django_assert_num_queries(1):
-        patrons = desk.patron_search("lopez")
+        patrons = desk_selectors.patron_search("lopez")
     maria = [p for p in patrons if p.email.lower() == "maria@example.org"]
     assert len(maria) == 1 and len(maria[0].orders) == 2 and len(maria[0].registrations) == 2
     assert maria[0].latest_order != first.order  # the newest order first

@@ -26,9 +26,9 @@ from enrollment.services import (
 from enrollment.services.fund_share import registration_fund_share_set
 from finance.models import FundEntry
 from finance.services import refunds_settle
+from finance.services.checkout import checkout_place
 from finance.services.fund import fund_award, fund_award_return, fund_donation_record, fund_returns_sweep
 from finance.services.offline import desk_register
-from finance.services.checkout import checkout_place
 from finance.services.staff import transfer_settle
 from tests.factories import FundEntryFactory, RegistrationFactory, course_with_meetings
 

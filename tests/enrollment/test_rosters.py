@@ -1,4 +1,4 @@
-"""Class rosters in the back office (``enrollment.rosters``): who is on a roster and who is not,
+"""Class rosters in the back office (``enrollment.staff.rosters``): who is on a roster and who is not,
 the CSV and its injection guard, printing (one page per course, a column per meeting), taking
 attendance (``enrollment.services.attendance``), no-show flags, and who may see what."""
 
@@ -20,9 +20,9 @@ from django.utils import timezone
 from classes.models import Course
 from core.roles import FINANCE, FRONT_DESK, roles_sync
 from enrollment.models import Attendance, Registration
-from enrollment.roster_selectors import is_no_show
-from enrollment.rosters import csv_cell
+from enrollment.selectors.rosters import is_no_show
 from enrollment.services.attendance import AttendanceError, attendance_mark
+from enrollment.staff.rosters import csv_cell
 from tests.factories import (
     MeetingFactory,
     OrderFactory,

@@ -15,12 +15,18 @@ from django.utils import timezone
 from classes import cutoff_words
 from classes.models import Course
 from core.models import OutboxMessage
-from enrollment.desk_forms import course_label
 from enrollment.models import CourseDecision, Order, Registration
-from enrollment.services import seats
+from enrollment.services import (
+    AttendeeInput,
+    BuyerInput,
+    order_place,
+    registration_cancel,
+    registrations_confirm_paid,
+    seats,
+)
 from enrollment.services.errors import RegistrationClosed
-from enrollment.services.seats import AttendeeInput, BuyerInput, order_place, registrations_confirm_paid
 from enrollment.services.weekout import course_decide, week_out_run
+from enrollment.staff.forms.desk import course_label
 from tests.enrollment.test_week_out import (  # noqa: F401 (fixtures)
     _no_broker,
     a_course,
@@ -151,7 +157,7 @@ def test_a_seat_freed_before_the_cutoff_goes_to_its_waitlist(staff):
     waiting = order_place(buyer=buyer("Lee"), attendees=[attendee(course, "Lee")], now=now,
                           join_waitlist=True).waitlisted[0]
 
-    seats.registration_cancel(registration_id=seated.pk, now=now + dt.timedelta(minutes=1))
+    registration_cancel(registration_id=seated.pk, now=now + dt.timedelta(minutes=1))
 
     waiting.refresh_from_db()
     assert waiting.status == S.OFFERED
@@ -185,7 +191,7 @@ def test_the_catalog_and_the_desk_offer_it_until_the_cutoff(client, staff):
     with_seats = client.get(reverse("classes:home"), {"has_seats": "on"}).context["courses"]
     assert [c.pk for c in with_seats] == [course.pk]
     # The desk's class list says it runs, and not that it needs an override.
-    label = course_label(seats._lock_courses([course.pk])[course.pk], now=timezone.now())
+    label = course_label(seats.courses_lock([course.pk])[course.pk], now=timezone.now())
     assert "running" in label and "registration closed" not in label
 
     after = after_cutoff(course)

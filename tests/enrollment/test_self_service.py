@@ -273,7 +273,7 @@ def test_a_busy_database_is_a_message_not_a_500(client, course, settle, monkeypa
     def busy(**kwargs):
         raise Busy("busy, please try again")
 
-    monkeypatch.setattr("enrollment.manage_views.registration_cancel", busy)
+    monkeypatch.setattr("enrollment.views.manage.registration_cancel", busy)
     registration = mine(course)
     arrive(client)
     response = client.post(cancel_url(registration))

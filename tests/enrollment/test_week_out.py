@@ -23,11 +23,11 @@ from enrollment import tasks
 from enrollment.models import CallListEntry, CourseDecision, EnrollmentOptions, Order, Registration, RegistrationEvent
 from enrollment.services import seats, weekout
 from enrollment.services.errors import CourseNotOpen, EnrollmentError
+from enrollment.services.nudges import nudges_send
 from enrollment.services.weekout import (
     BELOW_MINIMUM,
     DecisionNotDue,
     course_decide,
-    nudges_send,
     week_out_run,
 )
 from finance import services as finance_services
@@ -267,7 +267,7 @@ def test_a_failing_course_does_not_stop_the_others_and_is_decided_by_the_next_ru
     registrant(broken)
     registrant(fine)
     now = after_cutoff(broken)
-    real = seats._lock_courses
+    real = seats.courses_lock
 
     def lock(course_ids):
         ids = set(course_ids)
@@ -275,14 +275,14 @@ def test_a_failing_course_does_not_stop_the_others_and_is_decided_by_the_next_ru
             raise RuntimeError("database hiccup")
         return real(ids)
 
-    monkeypatch.setattr(seats, "_lock_courses", lock)
+    monkeypatch.setattr(seats, "courses_lock", lock)
     lines = {line.course_id: line for line in week_out_run(now=now)}
     assert lines[broken.pk].error == "RuntimeError: database hiccup"
     assert lines[broken.pk].text() == f"FAILED {broken.title} — RuntimeError: database hiccup"
     assert lines[fine.pk].decided
     assert Course.objects.get(pk=broken.pk).status == C.OPEN and not CourseDecision.objects.filter(course=broken)
 
-    monkeypatch.setattr(seats, "_lock_courses", real)
+    monkeypatch.setattr(seats, "courses_lock", real)
     [line] = week_out_run(now=now + dt.timedelta(minutes=10))
     assert line.course_id == broken.pk and line.decided
 
@@ -458,7 +458,7 @@ def test_the_command_fails_loudly_when_a_course_could_not_be_decided(monkeypatch
     def broken(course_ids):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(seats, "_lock_courses", broken)
+    monkeypatch.setattr(seats, "courses_lock", broken)
     out = StringIO()
     with pytest.raises(CommandError, match="1 course"):
         call_command("week_out", "--at", f"{timezone.localtime(after_cutoff(course)):%Y-%m-%d %H:%M}", stdout=out)

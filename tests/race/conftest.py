@@ -4,7 +4,7 @@ the seat-count gate, and ``locking`` — on for the real run, off for the contro
 import pytest
 
 from core import tasks as core_tasks
-from enrollment import messages as enrollment_messages
+from enrollment.messages import common as enrollment_messages
 from enrollment.services import seats
 from tests.servers import require_postgres
 

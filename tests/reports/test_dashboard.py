@@ -18,7 +18,7 @@ from classes.models import Course
 from core.models import OutboxMessage
 from core.roles import FINANCE, FRONT_DESK, roles_sync
 from enrollment.models import Registration, RegistrationEvent
-from enrollment.roster_selectors import this_week
+from enrollment.selectors.rosters import this_week
 from finance.models import Payment, Refund
 from reports.selectors import courses_near_cutoff, dashboard_build
 from tests.factories import (

@@ -4,7 +4,7 @@ through ``admin.site.admin_view``: staff only, the rest are sent to the back-off
 from django.contrib import admin
 from django.urls import path
 
-from . import rosters
+from .. import rosters
 
 app_name = "rosters"
 

@@ -1,6 +1,6 @@
 """Reads for class rosters: who is coming to a course, their attendance at each meeting, and
 who is waiting for a seat. Used by the roster pages, the printable rosters and the CSV
-(``enrollment.rosters``).
+(``enrollment.staff.rosters``).
 
 Privacy: a roster carries the attendee's name, their age when the class asks it (kids' and teen
 classes), the buyer's phone and e-mail (for staff to reach them) and attendance — nothing else
@@ -18,7 +18,7 @@ from django.utils import timezone
 from classes import schedule
 from classes.models import Course, Meeting
 
-from .models import Registration
+from ..models import Registration
 
 S = Registration.Status
 

@@ -19,23 +19,25 @@ from django.views.decorators.cache import never_cache
 
 from classes.models import Course
 from core.locking import Busy
+from finance.pricing import scholarship_patron_price
 from finance.services.checkout import FundShort, checkout_place, checkout_wait_or_place
 
-from . import selectors
-from .access import order_grant, order_opened
-from .cart import Cart, catalog_courses_by_id
-from .checkout_forms import CheckoutForm
-from .checkout_total import checkout_total
-from .forms import CourseChoiceForm
-from .link_views import order_closed
-from .models import EnrollmentOptions, Order, Registration
-from .services import (
+from .. import selectors
+from ..access import order_grant, order_opened
+from ..cart import Cart, catalog_courses_by_id
+from ..models import EnrollmentOptions, Order, Registration
+from ..services import (
     AttendeeInput,
     BuyerInput,
+    CourseFull,
     DuplicateCheckout,
     EnrollmentError,
 )
-from .services.seats import course_check_open
+from ..services.seats import course_check_open
+from .checkout_total import checkout_total
+from .forms import CourseChoiceForm
+from .forms.checkout import CheckoutForm
+from .links import order_closed
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +122,11 @@ class CartRemoveView(View):
 
 # --- checkout ------------------------------------------------------------------------------
 
+def halves(courses) -> dict:
+    """What a seat of each course costs the patron with a Pass the Buck scholarship (finance's rule)."""
+    return {course.pk: scholarship_patron_price(course.fee) for course in courses}
+
+
 @private
 class CheckoutView(View):
     """Buyer, "How did you hear about us?", and the attendees of every class in the cart, placed
@@ -162,7 +169,8 @@ class CheckoutView(View):
         if dropped:
             messages.warning(request, "A class in your cart is no longer offered, so we took it out.")
         offer = EnrollmentOptions.current().scholarship_limit > 0
-        return self._render(request, CheckoutForm(None, courses=courses, cart_ids=cart.ids, scholarships=offer), cart)
+        checkout = CheckoutForm(None, courses=courses, cart_ids=cart.ids, scholarships=offer, halves=halves(courses))
+        return self._render(request, checkout, cart)
 
     def post(self, request):
         now = timezone.now()
@@ -184,9 +192,12 @@ class CheckoutView(View):
             for key in [k for k in data if k.endswith("-scholarship")]:
                 del data[key]
         offer = EnrollmentOptions.current().scholarship_limit > 0
-        checkout = CheckoutForm(data, courses=courses, cart_ids=cart.ids, rebuild=rebuild, scholarships=offer)
+        prices = halves(courses)
+        checkout = CheckoutForm(data, courses=courses, cart_ids=cart.ids, rebuild=rebuild, scholarships=offer,
+                                halves=prices)
         if not rebuild and checkout.count_changed:
-            checkout = CheckoutForm(data, courses=courses, cart_ids=cart.ids, rebuild=True, scholarships=offer)
+            checkout = CheckoutForm(data, courses=courses, cart_ids=cart.ids, rebuild=True, scholarships=offer,
+                                    halves=prices)
             rebuild = True
         if rebuild:
             messages.info(request, "We updated the attendee forms. Fill them in, then continue.")
@@ -207,10 +218,10 @@ class CheckoutView(View):
         except DuplicateCheckout as exc:
             return self._replayed(request, str(exc.order_token), now=now)
         except FundShort as exc:
-            checkout.attach_error(exc)
+            checkout.attach_error(exc.message, index=exc.index, field=exc.field)
             return self._render(request, checkout, cart, fund_short=exc.message)
         except EnrollmentError as exc:
-            checkout.attach_error(exc)
+            checkout.attach_error(exc.message, index=exc.index, field=exc.field, full=isinstance(exc, CourseFull))
             return self._render(request, checkout, cart)
         except Busy:
             return self._busy(request, checkout, cart)

@@ -17,10 +17,10 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from .access import manage_grant, order_grant
+from ..access import manage_grant, order_grant
+from ..links import email_from_token
+from ..models import EnrollmentOptions, Order
 from .forms import LinkRequestForm
-from .links import email_from_token
-from .models import EnrollmentOptions, Order
 
 private = method_decorator(never_cache, name="dispatch")
 

@@ -2,7 +2,7 @@
 or every course of a semester or a week, one page per course), the roster as CSV, and taking
 attendance at a meeting.
 
-Every view is wrapped in ``admin.site.admin_view`` (``enrollment.roster_urls``): staff only,
+Every view is wrapped in ``admin.site.admin_view`` (``enrollment.staff.urls.rosters``): staff only,
 anyone else goes to the back-office login. Seeing, printing and downloading rosters needs
 ``enrollment.view_roster``; taking attendance needs ``enrollment.take_attendance``; staff
 without the permission get 403.
@@ -23,11 +23,11 @@ from classes.selectors import semester_current
 from core.locking import Busy
 from core.staff import StaffPageView
 
-from .models import Attendance, Registration
-from .roster_forms import AttendanceForm, RosterChoiceForm
-from .roster_selectors import Roster, roster_build, roster_course_list, roster_courses, rosters_build, week_bounds
-from .selectors import course_seats_annotate
-from .services.attendance import AttendanceError, attendance_mark
+from ..models import Attendance, Registration
+from ..selectors import course_seats_annotate
+from ..selectors.rosters import Roster, roster_build, roster_course_list, roster_courses, rosters_build, week_bounds
+from ..services.attendance import AttendanceError, attendance_mark
+from .forms.rosters import AttendanceForm, RosterChoiceForm
 
 VIEW_ROSTER = "enrollment.view_roster"
 TAKE_ATTENDANCE = "enrollment.take_attendance"

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
-from .models import Registration
+from ..models import Registration
 
 S = Registration.Status
 

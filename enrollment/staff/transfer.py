@@ -5,17 +5,17 @@ Staff pick the target class (each choice shows its fee, the price difference aga
 paid, and whether it has a seat); the seat moves through the seat service
 (``enrollment.services.registration_transfer``, which writes the audit rows) and the money right
 after through ``finance.services.staff.transfer_settle`` (a cheaper class: the difference is
-refunded; a dearer one: the order shows a balance due). A full or closed target needs an override
+refunded; a dearer one: the order shows a balance due). The figures are finance's reads
+(``finance.selectors.transfer_difference``, ``finance.balances.balance_text``); the classes offered are
+``enrollment.selectors.desk.transfer_targets``. A full or closed target needs an override
 reason, and ``enrollment.override_rules``. The page needs ``enrollment.transfer_registration``
 (403 without it); it is wrapped in ``admin.site.admin_view`` (anonymous → the back-office login).
 """
 
 from decimal import Decimal
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Min
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,14 +26,14 @@ from django.views import View
 from classes.models import Course
 from core.locking import Busy
 from core.money import format_money
-from finance import selectors as money
+from finance import selectors as finance_selectors
 from finance.balances import balance_text, order_balance
 from finance.models import Payment
 from finance.services.staff import transfer_settle
 
-from .models import Registration
-from .selectors import course_seats_annotate
-from .services import (
+from ..models import Registration
+from ..selectors.desk import transfer_targets
+from ..services import (
     CourseFull,
     CourseNotOpen,
     EnrollmentError,
@@ -41,11 +41,10 @@ from .services import (
     RegistrationClosed,
     registration_transfer,
 )
+from .forms.transfer import TransferForm
 
 TRANSFER = "enrollment.transfer_registration"
 OVERRIDE = "enrollment.override_rules"
-REASON_MAX = 150
-OVERRIDE_MAX = 100
 BUSY_MESSAGE = "Someone else is working on these classes right now. Please try again in a moment."
 S = Registration.Status
 
@@ -56,24 +55,12 @@ def _dollars(value: Decimal) -> str:
 
 def paid_net(registration: Registration) -> Decimal:
     """What the registration has paid, less what was refunded for it."""
-    return money.registration_paid(registration) - money.registration_refunded(registration)
-
-
-def transfer_targets(registration: Registration, *, now):
-    """Classes a registration can move to: open or running, in a semester not yet over, not its
-    own; with ``seats_left`` and ``first_meeting_start``."""
-    qs = (
-        Course.objects.filter(status__in=[Course.Status.OPEN, Course.Status.RUNNING],
-                              semester__ends_on__gte=timezone.localdate(now))
-        .exclude(pk=registration.course_id).select_related("semester")
-        .annotate(first_meeting_start=Min("meetings__starts_at"))
-    )
-    return course_seats_annotate(qs, now=now).order_by("semester__starts_on", "title", "pk")
+    return finance_selectors.registration_paid(registration) - finance_selectors.registration_refunded(registration)
 
 
 def target_note(course: Course, *, paid: Decimal, now) -> dict:
     """What staff see about one target: its fee, the difference, and whether it takes a seat now."""
-    difference = course.fee - paid
+    difference = finance_selectors.transfer_difference(course, paid=paid)
     if difference > 0:
         money = f"{_dollars(difference)} more due"
     elif difference < 0:
@@ -92,31 +79,6 @@ def target_note(course: Course, *, paid: Decimal, now) -> dict:
         seat = f"{course.seats_left} seat{'' if course.seats_left == 1 else 's'} left"
     return {"course": course, "difference": difference, "money": money, "seat": seat,
             "needs_override": not seat.endswith("left")}
-
-
-class TransferForm(forms.Form):
-    to_course = forms.ModelChoiceField(
-        queryset=Course.objects.none(), label="Transfer to", empty_label="Choose a class…",
-        error_messages={"required": "Choose the class to transfer to.",
-                        "invalid_choice": "Choose one of the classes listed."},
-    )
-    reason = forms.CharField(
-        max_length=REASON_MAX, widget=forms.TextInput(attrs={"size": 60}),
-        error_messages={"required": "Say why the registration is transferred."},
-        help_text="Kept in the registration's history.",
-    )
-    override_reason = forms.CharField(
-        label="Override reason", max_length=OVERRIDE_MAX, required=False, widget=forms.TextInput(attrs={"size": 60}),
-        help_text="Only to transfer into a class that is full or closed for registration.",
-    )
-
-    def __init__(self, *args, targets, labels: dict[int, str], can_override: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["to_course"]
-        field.queryset = targets
-        field.label_from_instance = lambda course: labels.get(course.pk, str(course))
-        if not can_override:
-            del self.fields["override_reason"]
 
 
 class RegistrationTransferView(View):

@@ -1,42 +1,32 @@
-"""Forms of the front desk (``enrollment.desk``): find a patron, register at the desk with cash
-or a check, and take a further payment on an order.
+"""Forms of the front desk (``enrollment.staff.desk``): find a patron, register at the desk with
+cash or a check, and take a further payment on an order.
 
 Only the shape of the input is checked here (names, contact, amounts, the check number). Seats,
 the cutoff, ages and duplicate attendees are the seat service's rules, and what is due is
-finance's: they are checked again when the registration is placed, and their messages are put on
-the row and field they name (:meth:`DeskRegistrationForm.attach_enrollment_error`,
+finance's: they are checked again when the registration is placed, and the view puts their
+messages on the row and field they name (:meth:`DeskRegistrationForm.attach_row_error`,
 :meth:`DeskRegistrationForm.attach_payment_error`).
 
-These forms serve the desk's views only (an entry point), so they may read finance's limits and
-payment methods. The registration page works without JavaScript: a fixed number of attendee rows (one per
-attendee: the class, the attendee's name, the age for kids' and teen classes), with a button
-for more rows.
+Forms import nothing of finance: the payment methods and the limits of a check number and payer
+come from the view (``OfflineMethods``). The registration page works without JavaScript: a fixed
+number of attendee rows (one per attendee: the class, the attendee's name, the age for kids' and
+teen classes), with a button for more rows.
 """
 
 import datetime as dt
-import re
-import uuid
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 from classes import cutoff_words
 from classes.models import Course
 from classes.schedule import local
-from finance.models import Payment
-from finance.services.offline import PAYER_MAX, REFERENCE_MAX, OfflinePaymentInvalid
 
-from .forms import MoneyField, NameField, unbound_copy, validate_phone, validate_plain_text
-from .models import ReferralSource, Registration
-from .services.errors import CourseFull, CourseNotOpen, EnrollmentError, RegistrationClosed
+from ...forms import MoneyField, NameField, validate_phone, validate_plain_text
+from ...models import ReferralSource, Registration
 
-ROWS = 4
-MAX_ROWS = 24
-MORE_ROWS = 4
 KIDS_AND_TEENS = (Course.Audience.KIDS, Course.Audience.TEENS)
-_NONCE = re.compile(r"^[0-9a-f]{32}$")
 
 
 
@@ -244,20 +234,37 @@ class OverrideForm(forms.Form):
         return self.cleaned_data["reason"] if self.cleaned_data.get("override") else ""
 
 
+@dataclass(frozen=True)
+class OfflineMethods:
+    """What the desk's payment fields offer, given by the view from finance: the values of the cash
+    and check methods, and the longest check number and payer a payment takes."""
+
+    cash: str
+    check: str
+    reference_max: int
+    payer_max: int
+
+
 class _PaymentFields(forms.Form):
     provider = forms.ChoiceField(
-        label="Payment method", choices=[(Payment.Provider.CASH, "Cash"), (Payment.Provider.CHECK, "Check")],
-        initial=Payment.Provider.CASH, widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
+        label="Payment method", widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
         error_messages={"required": "Choose cash or check.", "invalid_choice": "Choose cash or check."},
     )
-    reference = forms.CharField(
-        label="Check number", max_length=REFERENCE_MAX, required=False, validators=[validate_plain_text],
-        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 12}),
-    )
-    payer = forms.CharField(
-        label="Check written by", max_length=PAYER_MAX, required=False, validators=[validate_plain_text],
-        help_text="If not the patron.",
-    )
+
+    def __init__(self, *args, methods: OfflineMethods, **kwargs):
+        self.methods = methods
+        super().__init__(*args, **kwargs)
+        provider = self.fields["provider"]
+        provider.choices = [(methods.cash, "Cash"), (methods.check, "Check")]
+        provider.initial = methods.cash
+        self.fields["reference"] = forms.CharField(
+            label="Check number", max_length=methods.reference_max, required=False,
+            validators=[validate_plain_text], widget=forms.TextInput(attrs={"autocomplete": "off", "size": 12}),
+        )
+        self.fields["payer"] = forms.CharField(
+            label="Check written by", max_length=methods.payer_max, required=False,
+            validators=[validate_plain_text], help_text="If not the patron.",
+        )
 
     def needs_check_number(self, amount) -> bool:
         return amount is None or amount > 0
@@ -266,11 +273,11 @@ class _PaymentFields(forms.Form):
         data = super().clean()
         for name in ("reference", "payer"):
             data[name] = " ".join((data.get(name) or "").split())
-        if data.get("provider") == Payment.Provider.CHECK and "amount" not in self.errors \
+        if data.get("provider") == self.methods.check and "amount" not in self.errors \
                 and self.needs_check_number(data.get("amount")) and not data["reference"] \
                 and "reference" not in self.errors:
             self.add_error("reference", "Enter the check number.")
-        if data.get("provider") == Payment.Provider.CASH:
+        if data.get("provider") == self.methods.cash:
             data["payer"] = ""  # who wrote the check: not for cash
         return data
 
@@ -291,161 +298,3 @@ class OrderPaymentForm(_PaymentFields):
 
     amount = MoneyField(label="Amount taken")
     field_order = ["provider", "amount", "reference", "payer"]
-
-
-# --- the registration page's forms together ----------------------------------------------
-
-@dataclass
-class DeskRegistrationForm:
-    """The patron, the attendee rows, the override (when allowed) and the payment (when the user
-    may take money; otherwise nothing is taken and the total stays as balance due).
-
-    ``rebuild=True`` re-renders a post with more rows, without validating it.
-    """
-
-    data: dict | None
-    courses: DeskCourses
-    can_override: bool
-    can_take_money: bool
-    initial_buyer: dict | None = None
-    #: Staff allowed to grant a Pass the Buck scholarship (``finance.grant_scholarship``) see its column.
-    can_grant: bool = False
-    rebuild: bool = False
-    buyer: DeskBuyerForm = field(init=False)
-    rows: list[AttendeeRowForm] = field(init=False)
-    override: OverrideForm | None = field(init=False)
-    payment: DeskPaymentForm | None = field(init=False)
-    non_field_errors: list[str] = field(init=False, default_factory=list)
-    nonce: str = field(init=False)
-
-    def __post_init__(self):
-        data = self.data
-        posted_nonce = (data or {}).get("nonce", "")
-        self.nonce = posted_nonce if _NONCE.match(posted_nonce or "") else uuid.uuid4().hex
-        count = ROWS
-        if data is not None:
-            try:
-                count = int(data.get("rows", ROWS))
-            except (TypeError, ValueError):
-                count = ROWS
-            if self.rebuild:
-                count += MORE_ROWS
-            count = min(max(count, 1), MAX_ROWS)
-
-        def make(form_class, prefix, **kwargs):
-            if data is None:
-                return form_class(prefix=prefix, **kwargs)
-            if self.rebuild:
-                return unbound_copy(form_class, data, prefix=prefix, initial=kwargs.pop("initial", None), **kwargs)
-            kwargs.pop("initial", None)
-            return form_class(data, prefix=prefix, **kwargs)
-
-        self.buyer = make(DeskBuyerForm, "buyer", initial=self.initial_buyer)
-        self.rows = [make(AttendeeRowForm, f"row{i}", courses=self.courses, can_grant=self.can_grant,
-                          initial={"relationship": Registration.Relationship.SELF if i == 0
-                                   else Registration.Relationship.FAMILY})
-                     for i in range(count)]
-        self.override = make(OverrideForm, "override") if self.can_override else None
-        self.payment = make(DeskPaymentForm, "pay") if self.can_take_money else None
-
-    def _forms(self):
-        yield self.buyer
-        yield from self.rows
-        if self.override is not None:
-            yield self.override
-        if self.payment is not None:
-            yield self.payment
-
-    def is_valid(self) -> bool:
-        valid = all([form.is_valid() for form in self._forms()])  # a list: every form shows its errors
-        if not any(not row.is_blank for row in self.rows):
-            self.add_error("Add at least one attendee: choose a class and enter the attendee’s name.")
-        return valid and not self.non_field_errors
-
-    def add_error(self, message: str) -> None:
-        if message not in self.non_field_errors:
-            self.non_field_errors.append(message)
-
-    # --- what the services need ------------------------------------------------------------
-    def filled_rows(self) -> list[AttendeeRowForm]:
-        """The rows with an attendee, in the order given to the seat service (its ``index``)."""
-        return [row for row in self.rows if not row.is_blank]
-
-    @property
-    def override_reason(self) -> str:
-        return self.override.override_reason if self.override is not None else ""
-
-    @property
-    def amount(self) -> Decimal | None:
-        """None: the whole total. Staff who may not take money take nothing (0)."""
-        if self.payment is None:
-            return Decimal("0.00")
-        return self.payment.cleaned_data.get("amount")
-
-    def payment_data(self) -> dict:
-        if self.payment is None:
-            return {"provider": Payment.Provider.CASH, "reference": "", "payer": ""}
-        data = self.payment.cleaned_data
-        return {"provider": data["provider"], "reference": data["reference"], "payer": data["payer"]}
-
-    def attach_enrollment_error(self, exc: EnrollmentError) -> None:
-        """The seat service's message on the row and field it names (the class when it concerns the
-        class), with a pointer to the override where one would let it through."""
-        message = exc.message
-        overridable = isinstance(exc, CourseFull | RegistrationClosed) or (
-            isinstance(exc, CourseNotOpen) and "cancelled" not in message and "not in the catalog" not in message
-        )
-        if isinstance(exc, CourseFull):
-            message = message.replace(" You can join its waitlist.", "")
-        if overridable and not self.override_reason:
-            if self.can_override:
-                message += " To register anyway, tick “Override” and give a reason."
-            else:
-                message += " Only staff allowed to override can register for it now."
-        rows = self.filled_rows()
-        if exc.index is None or not 0 <= exc.index < len(rows):
-            self.add_error(message)
-            return
-        row = rows[exc.index]
-        name = exc.field if exc.field in ("first_name", "last_name", "age") else "course"
-        if exc.field == "scholarship" and "scholarship" in row.fields:
-            name = "scholarship"
-        row.add_error(name, message)
-
-    def attach_payment_error(self, exc) -> None:
-        name = getattr(exc, "field", None)
-        if self.payment is not None and isinstance(exc, OfflinePaymentInvalid) and name in self.payment.fields:
-            self.payment.add_error(name, exc.message)
-        else:
-            self.add_error(exc.message)
-
-    # --- the error summary at the top of the page --------------------------------------------
-    def error_summary(self) -> list[tuple[str, str]]:
-        """(text, link) of every error, for the summary at the top of the page."""
-        items = [(message, "") for message in self.non_field_errors]
-        items += form_errors(self.buyer, context="Patron")
-        for n, row in enumerate(self.rows, start=1):
-            items += form_errors(row, context=f"Attendee row {n}")
-        if self.override is not None:
-            items += form_errors(self.override, context="Override")
-        if self.payment is not None:
-            items += form_errors(self.payment, context="Payment")
-        return items
-
-    @property
-    def row_count(self) -> int:
-        return len(self.rows)
-
-
-def form_errors(form: forms.Form, *, context: str) -> list[tuple[str, str]]:
-    if not form.is_bound:
-        return []
-    items = []
-    for name, errors in form.errors.items():
-        for error in errors:
-            if name == NON_FIELD_ERRORS:
-                items.append((f"{context}: {error}", ""))
-            else:
-                bound = form[name]
-                items.append((f"{context}, {bound.label.lower()}: {error}", f"#{bound.auto_id}"))
-    return items

@@ -1,5 +1,5 @@
 """"My registrations": the password-free self-service a patron reaches by following their signed
-link (``enrollment.link_views`` trades it for a session grant) — the list, cancelling before the
+link (``enrollment.views.links`` trades it for a session grant) — the list, cancelling before the
 cutoff, claiming a waitlist offer — and the page that e-mails a fresh link.
 """
 
@@ -16,18 +16,19 @@ from classes.models import Course
 from core.locking import Busy
 from finance.selectors import refund_plan, registration_refund_note
 
-from . import link_throttle, selectors
-from .access import manage_email
-from .forms import LinkRequestForm, form_error_summary
-from .link_views import link_invalid
-from .messages import queue_manage_link
-from .models import EnrollmentOptions, Registration
-from .services import (
+from .. import link_throttle, selectors
+from ..access import manage_email
+from ..forms import form_error_summary
+from ..messages import queue_manage_link
+from ..models import EnrollmentOptions, Registration
+from ..services import (
     EnrollmentError,
     registration_cancel,
     registrations_confirm_paid,
 )
-from .views import BUSY, pay_url, private, status_line, to_order
+from .checkout import BUSY, pay_url, private, status_line, to_order
+from .forms import LinkRequestForm
+from .links import link_invalid
 
 LINK_SENT = (
     "If we have registrations for that address, we’ve sent a link to it. "
@@ -64,7 +65,7 @@ class ManageLinkRequestView(View):
 
 class _TokenMixin:
     """The e-mail address whose registrations this session may see: granted when the patron
-    followed their "My registrations" link (``enrollment.link_views``). Without it (another
+    followed their "My registrations" link (``enrollment.views.links``). Without it (another
     browser, or the grant ran out): the page that says to follow the link again or get a new one."""
 
     def dispatch(self, request, *args, **kwargs):

@@ -5,7 +5,7 @@ cutoffs and recent decisions, and the staff call list. Every view goes through
 from django.contrib import admin
 from django.urls import path
 
-from . import weekout_views
+from .. import weekout
 
 app_name = "weekout"
 
@@ -15,8 +15,8 @@ def _staff(view_class):
 
 
 urlpatterns = [
-    path("", _staff(weekout_views.WeekOutView), name="index"),
-    path("calls/", _staff(weekout_views.CallListView), name="calls"),
-    path("calls/<int:entry_id>/mark/", _staff(weekout_views.CallMarkView), name="call-mark"),
-    path("courses/<int:course_id>/decide/", _staff(weekout_views.DecideView), name="decide"),
+    path("", _staff(weekout.WeekOutView), name="index"),
+    path("calls/", _staff(weekout.CallListView), name="calls"),
+    path("calls/<int:entry_id>/mark/", _staff(weekout.CallMarkView), name="call-mark"),
+    path("courses/<int:course_id>/decide/", _staff(weekout.DecideView), name="decide"),
 ]

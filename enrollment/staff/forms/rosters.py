@@ -5,7 +5,7 @@ from django import forms
 
 from classes.models import Semester
 
-from .models import Registration
+from ...models import Registration
 
 
 class RosterChoiceForm(forms.Form):

@@ -6,17 +6,13 @@ without scripts, and after every reload): in each class, the first attendees tak
 still free — each at the fee, or at the patron's half with a Pass the Buck scholarship — and
 anyone after them goes on the waitlist, which is not charged. A gift is added at payment.
 
-Only a preview: the seat service prices every seat from the course when the order is placed.
+Only a preview: the seat service prices every seat from the course when the order is placed. The
+half price is finance's (``finance.pricing.scholarship_patron_price``), given to each class block
+by the checkout view.
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
-
-
-def patron_half(fee: Decimal) -> Decimal:
-    """What a patron with a scholarship pays: the fee less the fund's half (rounded down to the
-    cent, so the patron's half takes the odd cent)."""
-    return fee - (fee / 2).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -27,7 +23,7 @@ class CheckoutTotal:
 
 
 def checkout_total(checkout) -> CheckoutTotal:
-    """The total of a ``enrollment.forms.CheckoutForm`` as it is shown (bound or not)."""
+    """The total of a ``enrollment.views.forms.checkout.CheckoutForm`` as it is shown (bound or not)."""
     amount, half, waitlist = Decimal("0.00"), 0, 0
     for block in checkout.blocks:
         course = block.course
@@ -36,7 +32,7 @@ def checkout_total(checkout) -> CheckoutTotal:
             if n >= free_seats:
                 waitlist += 1
             elif "scholarship" in attendee.fields and not checkout.full_price and attendee["scholarship"].value():
-                amount += patron_half(course.fee)
+                amount += block.half
                 half += 1
             else:
                 amount += course.fee

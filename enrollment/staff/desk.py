@@ -8,21 +8,19 @@ drop box, paid by cash or check — in full, in part, or later.
 - the order's desk page: attendees, classes, total, paid, balance due, payments (method, check
   number, who took it, when); a further payment; the printable receipt; the receipt by e-mail.
 
-Every view is wrapped in ``admin.site.admin_view`` (``enrollment.staff_urls``): staff only, anyone
+Every view is wrapped in ``admin.site.admin_view`` (``enrollment.staff.urls.desk``): staff only, anyone
 else goes to the back-office login. Registering needs ``enrollment.desk_register``; recording money
 ``finance.take_offline_payment``; overriding ``enrollment.override_rules``; staff without the
-permission get 403. Views stay thin: bind a form, call one service, put the service's message on
-the field it concerns. A lock that cannot be had quickly is "busy, please try again" (503).
+permission get 403. Views stay thin: bind a form (given finance's payment methods and limits), call
+one service, put the service's message on the field it concerns. A lock that cannot be had quickly
+is "busy, please try again" (503). The reads (the classes offered, the patron search) are
+``enrollment.selectors.desk``'s.
 """
 
-import datetime as dt
 import logging
-import re
-from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Min, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,12 +28,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from classes.models import Course
-from classes.schedule import local
 from core.locking import Busy
 from finance.errors import PaymentError
 from finance.models import Payment
 from finance.services.offline import (
+    PAYER_MAX,
+    REFERENCE_MAX,
+    OfflinePaymentInvalid,
     desk_receipt_queue,
     desk_register,
     order_receipt,
@@ -44,10 +43,19 @@ from finance.services.offline import (
 )
 from finance.templatetags.money_privacy import may_see_scholarships
 
-from .desk_forms import DeskCourses, DeskRegistrationForm, OrderPaymentForm, PatronSearchForm
-from .models import Order, Registration
-from .selectors import course_seats_annotate
-from .services import AttendeeInput, BuyerInput, DuplicateCheckout, EnrollmentError
+from ..models import Order
+from ..selectors.desk import SEARCH_PATRONS, desk_courses, patron_search
+from ..services import (
+    AttendeeInput,
+    BuyerInput,
+    CourseFull,
+    CourseNotOpen,
+    DuplicateCheckout,
+    EnrollmentError,
+    RegistrationClosed,
+)
+from .forms.desk import DeskCourses, OfflineMethods, OrderPaymentForm, PatronSearchForm
+from .forms.desk_registration import DeskRegistrationForm
 
 log = logging.getLogger(__name__)
 
@@ -56,95 +64,9 @@ OVERRIDE = "enrollment.override_rules"
 TAKE_PAYMENT = "finance.take_offline_payment"
 BUSY = "The system is busy, please try again in a moment."
 
-#: Registrations read for a patron search (newest first), and patrons shown.
-SEARCH_ROWS = 60
-SEARCH_PATRONS = 12
-LAST_REGISTRATIONS = 5
-
-
-# --- reads ---------------------------------------------------------------------------------
-
-def desk_courses(*, now: dt.datetime) -> DeskCourses:
-    """The classes the desk registers for: open or running, in semesters not yet over, with seats
-    left; soonest semester first, then by title. One query."""
-    today = local(now).date()
-    qs = (
-        Course.objects.filter(status__in=[Course.Status.OPEN, Course.Status.RUNNING], semester__ends_on__gte=today)
-        .select_related("semester").annotate(first_meeting_start=Min("meetings__starts_at"))
-    )
-    courses = course_seats_annotate(qs, now=now).order_by("semester__starts_on", "title", "pk")
-    return DeskCourses(courses=list(courses), now=now)
-
-
-@dataclass
-class Patron:
-    """A buyer found among previous orders, with their latest registrations (newest first)."""
-
-    first_name: str
-    last_name: str
-    email: str
-    phone: str
-    street_address: str
-    city_state_zip: str
-    latest_order: Order
-    registrations: list[Registration] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def _patron_key(order: Order) -> str:
-    """Orders of the same patron: the same e-mail address, or (without one) the same phone and name."""
-    if order.email:
-        return "e:" + order.email.strip().lower()
-    if _digits(order.phone):
-        return f"p:{_digits(order.phone)}:{order.last_name.strip().lower()}:{order.first_name.strip().lower()}"
-    return f"o:{order.pk}"
-
-
-def patron_search(query: str) -> list[Patron]:
-    """Patrons whose previous orders match ``query``: an e-mail address (or part of one), a phone
-    number (its digits, however it was typed), or words of the buyer's name. ONE query: the newest
-    ``SEARCH_ROWS`` matching registrations with their order and class, grouped by patron here."""
-    query = " ".join(query.split())
-    digits = _digits(query)
-    if "@" in query:
-        condition = Q(order__email__icontains=query)
-    elif len(digits) >= 4 and not re.search(r"[^\d\s().+\-]", query):
-        condition = Q(order__phone__regex=r"\D*".join(digits))
-    else:
-        condition = Q()
-        for word in query.split()[:6]:
-            condition &= (Q(order__first_name__icontains=word) | Q(order__last_name__icontains=word)
-                          | Q(order__email__icontains=word))
-    rows = (
-        Registration.objects.filter(condition)
-        .select_related("order", "course", "course__semester")
-        .order_by("-created_at", "-pk")[:SEARCH_ROWS]
-    )
-    patrons: dict[str, Patron] = {}
-    for registration in rows:
-        order = registration.order
-        key = _patron_key(order)
-        patron = patrons.get(key)
-        if patron is None:
-            if len(patrons) >= SEARCH_PATRONS:
-                continue
-            patron = patrons[key] = Patron(
-                first_name=order.first_name, last_name=order.last_name, email=order.email, phone=order.phone,
-                street_address=order.street_address, city_state_zip=order.city_state_zip, latest_order=order,
-            )
-        if len(patron.registrations) < LAST_REGISTRATIONS:
-            patron.registrations.append(registration)
-        if all(o.pk != order.pk for o in patron.orders):
-            patron.orders.append(order)
-    return list(patrons.values())
+#: The desk's payment methods and the limits of a check number and payer: finance's.
+METHODS = OfflineMethods(cash=Payment.Provider.CASH, check=Payment.Provider.CHECK, reference_max=REFERENCE_MAX,
+                         payer_max=PAYER_MAX)
 
 
 def _buyer_initial(order: Order) -> dict:
@@ -207,8 +129,10 @@ class DeskRegisterView(DeskView):
 
     def _form(self, data=None, *, rebuild=False, initial_buyer=None) -> DeskRegistrationForm:
         user = self.request.user
+        now = timezone.now()
         return DeskRegistrationForm(
-            data, courses=desk_courses(now=timezone.now()), can_override=user.has_perm(OVERRIDE),
+            data, courses=DeskCourses(courses=desk_courses(now=now), now=now), can_override=user.has_perm(OVERRIDE),
+            methods=METHODS,
             can_take_money=user.has_perm(TAKE_PAYMENT), initial_buyer=initial_buyer, rebuild=rebuild,
             can_grant=user.has_perm("finance.grant_scholarship"),
         )
@@ -263,10 +187,11 @@ class DeskRegisterView(DeskView):
                                    "it was not saved again.")
             return HttpResponseRedirect(_order_url(order))
         except EnrollmentError as exc:
-            desk.attach_enrollment_error(exc)
+            _enrollment_error(desk, exc)
             return self._page(desk)
         except PaymentError as exc:
-            desk.attach_payment_error(exc)
+            field = exc.field if isinstance(exc, OfflinePaymentInvalid) else None
+            desk.attach_payment_error(exc.message, field=field)
             return self._page(desk)
         except Busy:
             desk.add_error(BUSY)
@@ -282,6 +207,17 @@ class DeskRegisterView(DeskView):
         return HttpResponseRedirect(_order_url(order))
 
 
+def _enrollment_error(desk: DeskRegistrationForm, exc: EnrollmentError) -> None:
+    """The seat service's message on the row it names, saying whether an override lets it through."""
+    message = exc.message
+    overridable = isinstance(exc, CourseFull | RegistrationClosed) or (
+        isinstance(exc, CourseNotOpen) and "cancelled" not in message and "not in the catalog" not in message
+    )
+    if isinstance(exc, CourseFull):
+        message = message.replace(" You can join its waitlist.", "")
+    desk.attach_row_error(message, index=exc.index, field=exc.field, overridable=overridable)
+
+
 class _OrderView(DeskView):
     permissions = (DESK_REGISTER, TAKE_PAYMENT)
 
@@ -291,7 +227,8 @@ class _OrderView(DeskView):
     def order_page(self, order: Order, *, pay_form: OrderPaymentForm | None = None, status: int = 200):
         receipt = order_receipt(order, split=may_see_scholarships(self.request.user))
         if pay_form is None and receipt.balance.due > 0:
-            pay_form = OrderPaymentForm(prefix="pay", initial={"amount": f"{receipt.balance.due:.2f}"})
+            pay_form = OrderPaymentForm(prefix="pay", methods=METHODS,
+                                        initial={"amount": f"{receipt.balance.due:.2f}"})
         return self.render("staff/desk/order.html", f"Order {order.reference}", status=status, order=order,
                            receipt=receipt, pay_form=pay_form, pay_errors=_errors(pay_form))
 
@@ -323,7 +260,7 @@ class DeskOrderPayView(_OrderView):
 
     def post(self, request, pk):
         order = self.order(pk)
-        form = OrderPaymentForm(request.POST, prefix="pay")
+        form = OrderPaymentForm(request.POST, prefix="pay", methods=METHODS)
         if not form.is_valid():
             return self.order_page(order, pay_form=form)
         data = form.cleaned_data

@@ -1,6 +1,7 @@
 """The checkout page's forms: one block per class in the cart (how many attendees, the waitlist)
 and its attendee forms, gathered with the buyer's form in ``CheckoutForm``. Fields, validators and
-the error summary shared with other pages are in ``enrollment.forms``.
+the error summary shared with other pages are in ``enrollment.forms``; the buyer's and the gift's
+forms in ``enrollment.views.forms``.
 """
 
 from dataclasses import dataclass, field
@@ -11,17 +12,9 @@ from django.core.exceptions import ValidationError
 
 from classes.models import Course
 
-from .checkout_total import patron_half
-from .forms import (
-    BuyerForm,
-    GiftForm,
-    NameField,
-    SummaryItem,
-    form_error_summary,
-    unbound_copy,
-)
-from .models import Registration
-from .services.errors import CourseFull, EnrollmentError
+from ...forms import NameField, SummaryItem, form_error_summary, unbound_copy
+from ...models import Registration
+from . import BuyerForm, GiftForm
 
 MAX_ATTENDEES = 6
 
@@ -103,11 +96,12 @@ class AttendeeForm(forms.Form):
 
     scholarship = forms.BooleanField(label="Ask for a Pass the Buck scholarship", required=False)
 
-    def __init__(self, *args, course: Course, scholarships: bool = True, **kwargs):
+    def __init__(self, *args, course: Course, scholarships: bool = True, half: Decimal | None = None, **kwargs):
+        """``half``: what the seat costs the patron with a scholarship (finance's price, given by the
+        view); the scholarship box is offered only with it."""
         self.course = course
         super().__init__(*args, **kwargs)
-        if scholarships and course.fee > 0:
-            half = patron_half(course.fee)
+        if scholarships and course.fee > 0 and half is not None:
             self.fields["scholarship"].label = f"Ask for a Pass the Buck scholarship: pay half (${half:,.2f})"
             self.fields["scholarship"].help_text = (
                 "Donors to our Pass the Buck fund pay the other half. No questions asked; only the program "
@@ -138,6 +132,8 @@ class ClassBlock:
     course: Course
     form: ClassForm
     attendees: list[AttendeeForm]
+    #: What a seat costs the patron with a Pass the Buck scholarship (finance's price).
+    half: Decimal | None = None
     count_changed: bool = False
     offer_waitlist: bool = False
     #: Attendee forms beyond the count, rendered hidden and disabled: the page's script shows
@@ -147,11 +143,6 @@ class ClassBlock:
     @property
     def html_id(self) -> str:
         return f"class-{self.index}"
-
-    @property
-    def half(self) -> Decimal:
-        """What a seat costs the patron with a Pass the Buck scholarship."""
-        return patron_half(self.course.fee)
 
     @property
     def prefix(self) -> str:
@@ -174,6 +165,9 @@ class CheckoutForm:
     scholarships: bool = True
     #: "Register at full price": the scholarship boxes are ignored (and shown unticked).
     full_price: bool = False
+    #: What a seat costs the patron with a Pass the Buck scholarship, by course id: finance's price
+    #: (``finance.pricing.scholarship_patron_price``), given by the view. The forms never price.
+    halves: dict[int, Decimal] = field(default_factory=dict)
     buyer: BuyerForm = field(init=False)
     gift: GiftForm = field(init=False)
     blocks: list[ClassBlock] = field(init=False)
@@ -208,16 +202,17 @@ class CheckoutForm:
             for n in range(count):
                 a_prefix = f"{prefix}-attendee{n}"
                 first = {"relationship": Registration.Relationship.SELF if n == 0 else Registration.Relationship.FAMILY}
-                extra = {"course": course, "scholarships": self.scholarships}
+                extra = {"course": course, "scholarships": self.scholarships, "half": self.halves.get(course.pk)}
                 if self.rebuild:
                     attendees.append(unbound_copy(AttendeeForm, self.data, prefix=a_prefix, initial=first, **extra))
                 else:
                     attendees.append(AttendeeForm(bound_data, prefix=a_prefix, initial=first, **extra))
             spares = [AttendeeForm(prefix=f"{prefix}-attendee{n}", course=course, scholarships=self.scholarships,
+                                   half=self.halves.get(course.pk),
                                    initial={"relationship": Registration.Relationship.FAMILY})
                       for n in range(count, MAX_ATTENDEES)]
-            block = ClassBlock(index=i, course=course, form=form, attendees=attendees, count_changed=changed,
-                               spares=spares)
+            block = ClassBlock(index=i, course=course, form=form, attendees=attendees, half=self.halves.get(course.pk),
+                               count_changed=changed, spares=spares)
             block.offer_waitlist = not course.problem and course.seats_left < count
             self.blocks.append(block)
 
@@ -254,21 +249,22 @@ class CheckoutForm:
         """The classes whose waitlist the patron agreed to join (the seat service's argument)."""
         return {block.course.pk for block in self.blocks if block.form.cleaned_data.get("waitlist")}
 
-    def attach_error(self, exc: EnrollmentError) -> None:
-        """Put a seat-service error on the attendee and field it names, on its class when it
-        concerns the class (full, closed, cancelled), else on the page."""
+    def attach_error(self, message: str, *, index: int | None, field: str | None = None, full: bool = False) -> None:
+        """Put a seat-service message (the view reads the error) on the attendee and field it names,
+        on its class when it concerns the class (``full``: the class had too few seats; closed,
+        cancelled), else on the page."""
         rows = self.attendee_rows()
-        if exc.index is None or not 0 <= exc.index < len(rows):
-            self.add_error(exc.message)
+        if index is None or not 0 <= index < len(rows):
+            self.add_error(message)
             return
-        block, attendee = rows[exc.index]
-        if isinstance(exc, CourseFull):
+        block, attendee = rows[index]
+        if full:
             block.offer_waitlist = True
             block.form.add_error(None, _full_message(block))
-        elif exc.field and exc.field in attendee.fields:
-            attendee.add_error(exc.field, exc.message)
+        elif field and field in attendee.fields:
+            attendee.add_error(field, message)
         else:
-            block.form.add_error(None, exc.message)
+            block.form.add_error(None, message)
 
     # --- the error summary at the top of the page -----------------------------------------
     def error_summary(self) -> list[SummaryItem]:
