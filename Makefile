@@ -31,8 +31,10 @@ run: install dirs
 	@echo "Library Classes: http://127.0.0.1:8000/  (back office: http://127.0.0.1:8000/staff/)"
 	$(BIN)/honcho --procfile Procfile.dev start
 
-## make test: install and run the whole suite (every marker). DATABASE_URL picks PostgreSQL.
+## make test: install, check the import rule (lint-imports), then run the whole suite (every
+## marker). DATABASE_URL picks PostgreSQL.
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: install

@@ -14,6 +14,6 @@ DONATION_REFERENCE_MAX = 120
 DEDICATION_MAX = 200
 ADDRESS_MAX = 500
 #: A fund adjustment: its reason (``FundEntry.reason``) and the largest amount the ledger holds
-#: (the same as ``finance.services.fund.MAX_AMOUNT``).
+#: (``finance.services.fund.MAX_AMOUNT`` is this one).
 FUND_REASON_MAX = 300
 FUND_MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - Decimal("0.01")

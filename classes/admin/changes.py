@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from core.locking import Busy, locked_atomic
-from enrollment.change_messages import change_call_script, change_lines, patron_context, render_preview
+from enrollment.messages.course_changes import change_call_script, change_lines, patron_context, render_preview
 from enrollment.selectors import course_seats_taken
 from enrollment.services.course_changes import (
     ChangeAudience,

@@ -1,7 +1,8 @@
 """The messages enrollment sends, queued through the outbox in the caller's transaction, one module
 per family: ``patron`` (confirmation, waitlist, scholarship waitlist, cancellation, the link),
 ``weekout`` (class cancelled, reminder, nudge), ``instructor``, ``call_scripts`` (the staff call
-list), on ``common`` (the shared context). Callers import from here.
+list), ``course_changes`` ("your class changed", its call script and the instructor's note), on
+``common`` (the shared context). Callers import from here.
 
 Templates: ``templates/emails/<name>.{subject.txt,txt,html}``. Every context carries ``site``
 (the library's options) and ``manage_url`` (the patron's signed "My registrations" link).

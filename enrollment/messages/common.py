@@ -25,10 +25,9 @@ def base_context(order: Order) -> dict:
     }
 
 
-def course_context(registration: Registration) -> dict:
-    course = registration.course
+def course_fields(course) -> dict:
+    """What every message about a course shows of it: the course, its page, meetings and venue."""
     return {
-        "registration": registration,
         "course": course,
         "course_url": absolute(course.get_absolute_url()),
         "meetings": course.ordered_meetings(),
@@ -36,10 +35,16 @@ def course_context(registration: Registration) -> dict:
     }
 
 
-def ics_attachment(course) -> dict:
+def course_context(registration: Registration) -> dict:
+    return {"registration": registration} | course_fields(registration.course)
+
+
+def ics_attachment(course, *, removed=()) -> dict:
+    """The course's calendar file as it is now (SEQUENCE = its revision), with each meeting in
+    ``removed`` (taken off by a change) as a cancelled event."""
     host = urlparse(settings.SITE_URL).hostname or "localhost"
     data = course_calendar(course, course_url=absolute(course.get_absolute_url()), host=host,
-                           program_name=SiteOptions.current().program_name)
+                           program_name=SiteOptions.current().program_name, removed=removed)
     return {"filename": f"{course.slug}.ics", "mimetype": "text/calendar",
             "content_b64": base64.b64encode(data).decode("ascii")}
 

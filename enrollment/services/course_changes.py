@@ -19,8 +19,9 @@ from classes.models import Course, Meeting
 from classes.services import course_revision_bump
 from core.locking import locked_atomic
 
-from .. import change_messages
-from ..change_messages import Household
+from ..messages import common as message_common
+from ..messages import course_changes as change_messages
+from ..messages.course_changes import Household
 from ..models import CallListEntry, Registration
 from ..selectors import course_change_audience
 from . import seats
@@ -107,7 +108,7 @@ def course_change_notify(*, course_id: int, changes: CourseChanges, actor=None,
         households, calls = change_messages.households(course_change_audience(course_id, now=now))
         audience = ChangeAudience(households=households, calls=calls)
         if households:
-            attachment = change_messages.ics_attachment(course, changes)
+            attachment = message_common.ics_attachment(course, removed=changes.removed)
         for household in households:
             for registration in household.registrations:
                 registration.course = course

@@ -31,7 +31,8 @@ from enrollment.models import Registration
 from enrollment.services.fund_share import registration_fund_share_set
 
 from ..errors import PaymentError
-from ..models import MONEY, Fund, FundEntry, Payment
+from ..limits import FUND_MAX_AMOUNT
+from ..models import Fund, FundEntry, Payment
 
 K = FundEntry.Kind
 S = Registration.Status
@@ -41,7 +42,7 @@ S = Registration.Status
 LOCKING = True
 
 #: The largest amount an entry can hold (``DecimalField(max_digits=10, decimal_places=2)``).
-MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - Decimal("0.01")
+MAX_AMOUNT = FUND_MAX_AMOUNT
 ZERO = Decimal("0.00")
 
 

@@ -7,21 +7,18 @@ script names no amounts (the front desk reads it and never learns who had a scho
 e-mail tells each patron their own price, which a fee change never changes.
 """
 
-import base64
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
 from classes.changes import CourseChanges, MeetingChange, MeetingState
-from classes.ics import course_calendar
 from core.models import SiteOptions
 from core.outbox import outbox_enqueue
 
-from .links import absolute, manage_url
-from .models import Registration
+from ..models import Registration
+from . import common
 
 S = Registration.Status
 
@@ -131,25 +128,12 @@ def _attendee(registration: Registration, changes: CourseChanges) -> dict:
 
 
 def _course_context(course) -> dict:
-    return {
-        "site": SiteOptions.current(),
-        "site_url": settings.SITE_URL,
-        "course": course,
-        "course_url": absolute(course.get_absolute_url()),
-        "meetings": course.ordered_meetings(),
-        "venue": course.venue,
-    }
+    return {"site": SiteOptions.current(), "site_url": settings.SITE_URL} | common.course_fields(course)
 
 
 def patron_context(course, changes: CourseChanges, household: Household, *, preview: bool = False) -> dict:
     """The context of the "your class changed" e-mail to one household."""
-    if preview:
-        link = PREVIEW_LINK
-    else:
-        try:
-            link = manage_url(household.email)
-        except ValueError:
-            link = ""
+    link = PREVIEW_LINK if preview else common.manage_url_or_blank(household.email)
     return _course_context(course) | {
         "buyer_first_name": household.order.first_name,
         "manage_url": link,
@@ -158,16 +142,6 @@ def patron_context(course, changes: CourseChanges, household: Household, *, prev
         "fee_changed": bool(changes.fee),
         "meeting_removed": bool(changes.removed),
     }
-
-
-def ics_attachment(course, changes: CourseChanges) -> dict:
-    """The course's calendar as it is now (SEQUENCE = its revision), with each meeting removed by
-    this change as a cancelled event."""
-    host = urlparse(settings.SITE_URL).hostname or "localhost"
-    data = course_calendar(course, course_url=absolute(course.get_absolute_url()), host=host,
-                           program_name=SiteOptions.current().program_name, removed=changes.removed)
-    return {"filename": f"{course.slug}.ics", "mimetype": "text/calendar",
-            "content_b64": base64.b64encode(data).decode("ascii")}
 
 
 def change_key(course, revision: int, household: Household) -> str:
