@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from . import schedule
@@ -52,6 +52,24 @@ def catalog_courses(*, semesters: Sequence[Semester]) -> QuerySet[Course]:
         # Courses without meetings yet go last on every database (SQLite sorts NULL first).
         .order_by(F("first_meeting_start").asc(nulls_last=True), "title")
     )
+
+
+def catalog_rows(*, semesters: Sequence[Semester]) -> QuerySet[Course]:
+    """The public courses of ``semesters`` without their relations (a catalog page's list reads
+    only ``CATALOG_ROW_FIELDS`` and takes each card from the cache), in the order a page shows
+    them: by semester (as ``semesters_visible``), then classes still to come by first meeting,
+    then those already held."""
+    held_last = Case(When(status=Course.Status.COMPLETED, then=Value(1)), default=Value(0),
+                     output_field=IntegerField())
+    return (
+        Course.objects.filter(semester__in=[s.pk for s in semesters], status__in=PUBLIC_STATUSES)
+        .annotate(first_meeting_start=Min("meetings__starts_at"))
+        .order_by("semester__starts_on", "semester_id", held_last,
+                  F("first_meeting_start").asc(nulls_last=True), "title", "pk")
+    )
+
+
+CATALOG_ROW_FIELDS = ("pk", "title", "status", "semester_id", "first_meeting_start")
 
 
 @dataclass(frozen=True)

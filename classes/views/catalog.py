@@ -12,6 +12,14 @@ first meeting. The page runs a fixed number of queries whatever the number of co
 semesters: the visible semesters, the categories (with a count per semester), the venues, the
 courses and their meetings.
 
+A page lists at most ``PAGE_SIZE`` classes (a large semester is paged: "Page 2 of 10"), as rows
+whose cards come from the cache (``cards``). For a visitor with an empty cart, the page's whole
+content — everything but the header, the footer and the one "add to cart" form with its CSRF
+token — is cached for ``SEAT_STALENESS`` seconds (``catalog_cache``), for the pages a visitor
+reaches without a search: a semester (or all), a page number. A change to a course, a meeting, a
+semester, a venue, a category or an instructor shows at once (the version in the key), seat
+counts at most ``SEAT_STALENESS`` seconds late (checkout re-checks them under the lock).
+
 The catalog's home and category pages live here too. This module is part of the catalog's views,
 an entry point: it may read enrollment's seat counts (``course_seats_annotate``); models and
 selectors of classes must not.
@@ -19,19 +27,29 @@ selectors of classes must not.
 
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db.models import Count, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from core.context_processors import site
+from enrollment.cart import Cart
 from enrollment.selectors import course_seats_annotate
 
-from .. import selectors
+from .. import catalog_cache, schedule, selectors
 from ..models import Category, Course, Semester
 from ..selectors import ALL_SEMESTERS
+from .cards import ROW_FIELDS, CourseRow, cards_fill, course_rows
 from .forms import CatalogFilterForm
+
+#: Classes on one page of the catalog (a whole demo semester fits; a 10x one is paged).
+PAGE_SIZE = 60
 
 
 @dataclass
@@ -40,15 +58,17 @@ class SemesterGroup:
 
     semester: Semester
     registration_open: bool
-    courses: list[Course] = field(default_factory=list)
+    courses: list[CourseRow] = field(default_factory=list)  # those on this page
+    total: int = 0  # on every page
+    held_total: int = 0
 
     @property
-    def coming(self) -> list[Course]:
+    def coming(self) -> list[CourseRow]:
         """Classes not yet held (the list opens on what a patron can still join)."""
         return [c for c in self.courses if c.status != Course.Status.COMPLETED]
 
     @property
-    def held(self) -> list[Course]:
+    def held(self) -> list[CourseRow]:
         return [c for c in self.courses if c.status == Course.Status.COMPLETED]
 
 
@@ -66,8 +86,35 @@ class SemesterTab:
 def _url(path: str, params: QueryDict, semester: str) -> str:
     query = params.copy()
     query.pop("semester", None)
+    query.pop("page", None)
     query["semester"] = semester
     return f"{path}?{query.urlencode()}"
+
+
+def _page_number(params: QueryDict) -> int:
+    value = params.get("page", "")
+    return int(value) if value.isdigit() and len(value) < 6 else 1
+
+
+@dataclass(frozen=True)
+class Pager:
+    number: int
+    count: int  # pages
+    previous_url: str
+    next_url: str
+
+
+def _pager(path: str, params: QueryDict, number: int, count: int) -> Pager | None:
+    if count < 2:
+        return None
+
+    def url(n: int) -> str:
+        query = params.copy()
+        query["page"] = str(n)
+        return f"{path}?{query.urlencode()}"
+
+    return Pager(number=number, count=count, previous_url=url(number - 1) if number > 1 else "",
+                 next_url=url(number + 1) if number < count else "")
 
 
 def _tabs(request, visible: list[Semester], scope: list[Semester], *, now: dt.datetime) -> list[SemesterTab]:
@@ -83,10 +130,36 @@ def _tabs(request, visible: list[Semester], scope: list[Semester], *, now: dt.da
     return tabs
 
 
-def catalog_context(request, *, now: dt.datetime, category: Category | None = None) -> dict:
-    """The context of the home page (``category`` None) or of a category page."""
+def _form_fields(request, form: CatalogFilterForm, *, version: str, now: dt.datetime) -> str:
+    """The filter form's fields (crispy's markup, the slowest part of a page to render): cached
+    for the pages of ``_shared_key`` — their choices change with the version and the day."""
+    key = None
+    if _canonical(request.GET):
+        day = schedule.local(now).date().isoformat()
+        key = f"catalog:filters:{version}:{day}:{request.path}:{request.GET.urlencode()}"
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    html = get_template("classes/_filter_fields.html").render({"form": form})
+    if key is not None:
+        cache.set(key, html, catalog_cache.FRAGMENT_TIMEOUT)
+    return html
+
+
+def _totals(courses) -> dict[int, tuple[int, int]]:
+    """Semester id → (classes, of which already held) of a filtered list: one query."""
+    held = Count("pk", filter=Q(status=Course.Status.COMPLETED))
+    counts = (Course.objects.filter(pk__in=courses.values("pk")).order_by().values("semester_id")
+              .annotate(n=Count("pk"), held=held))
+    return {row["semester_id"]: (row["n"], row["held"]) for row in counts}
+
+
+def catalog_context(request, *, now: dt.datetime, category: Category | None = None,
+                    cart_ids: frozenset[int] = frozenset(), version: str = "") -> dict:
+    """The context of the home page (``category`` None) or of a category page: one page of its
+    classes, each with its card (``cards``)."""
     visible = selectors.semesters_visible(now=now)
-    context: dict = {"semester": None, "semesters": visible}
+    context: dict = {"semester": None, "semesters": visible, "path": request.path}
     if not visible:
         return context
     categories = selectors.catalog_categories(semesters=visible)
@@ -94,6 +167,7 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
     form = CatalogFilterForm(request.GET, categories=categories, venues=venues, semesters=visible,
                              with_category=category is None)
     filters = form.filters()
+    context["form_fields"] = _form_fields(request, form, version=version, now=now)
     if category is not None:
         filters = dataclasses.replace(filters, category=category.slug)
     by_slug = {s.slug: s for s in visible}
@@ -103,12 +177,23 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
         scope = visible
     else:
         scope = visible[:1]
-    courses = course_seats_annotate(selectors.catalog_courses(semesters=scope), now=now)
-    courses = list(selectors.catalog_filter(courses, filters, semesters=scope, now=now))
-    groups = {s.pk: SemesterGroup(semester=s, registration_open=s.registration_is_open(now)) for s in scope}
-    for course in courses:
-        course.registration_closed = course.is_past_cutoff(now)
-        groups[course.semester_id].courses.append(course)
+    courses = course_seats_annotate(selectors.catalog_rows(semesters=scope), now=now)
+    courses = selectors.catalog_filter(courses, filters, semesters=scope, now=now)
+    totals = _totals(courses)
+    total = sum(n for n, _ in totals.values())
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(_page_number(request.GET), pages)
+    start = (number - 1) * PAGE_SIZE
+    rows = course_rows(list(courses.values(*ROW_FIELDS)[start:start + PAGE_SIZE]),
+                       semesters={s.pk: s for s in scope}, now=now)
+    groups = {s.pk: SemesterGroup(semester=s, registration_open=s.registration_is_open(now),
+                                  total=totals.get(s.pk, (0, 0))[0], held_total=totals.get(s.pk, (0, 0))[1])
+              for s in scope}
+    for row in rows:
+        groups[row.semester_id].courses.append(row)
+    open_ids = {pk for pk, group in groups.items() if group.registration_open}
+    cards_fill(rows, version=version or catalog_cache.version(), semesters=scope, open_ids=open_ids,
+               cart_ids=cart_ids)
     one = scope[0] if len(scope) == 1 else None
     in_scope = {s.pk for s in scope}
     for c in categories:
@@ -126,32 +211,100 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
         ignored_filters=form.ignored_labels(),
         is_filtered=form.is_filtered(),
         courses=[course for group in groups.values() for course in group.courses],  # as shown
+        total=total,
+        pager=_pager(request.path, request.GET, number, pages),
+        offers_registration=any(
+            row.offers_registration(registration_open=row.semester_id in open_ids, in_cart=row.pk in cart_ids)
+            for row in rows
+        ),
     )
     if one is not None:
         group = context["groups"][0]
-        context.update(coming_courses=group.coming, held_courses=group.held,
+        context.update(coming_courses=group.coming, held_courses=group.held, held_total=group.held_total,
                        registration_open=group.registration_open)
     return context
+
+
+def cart_ids(request) -> frozenset[int]:
+    """The visitor's cart, as the header's context processor reads it (no session: empty)."""
+    session = getattr(request, "session", None)
+    if session is None or (not session.session_key and not session.modified):
+        return frozenset()
+    return frozenset(Cart(session).ids)
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+
+
+def _canonical(params: QueryDict) -> bool:
+    """A page reached without a search: at most a semester (a slug, or "all") and a page number."""
+    if set(params) - {"semester", "page"} or any(len(params.getlist(name)) > 1 for name in params):
+        return False
+    semester, page = params.get("semester", ""), params.get("page", "")
+    return not ((semester and not _SLUG.fullmatch(semester)) or (page and not (page.isdigit() and len(page) < 6)))
+
+
+def _shared_key(request, *, version: str, now: dt.datetime, category: Category | None) -> str | None:
+    """The cache key of the page's content when it may be shared (no search: at most a semester
+    and a page number), else None."""
+    if not _canonical(request.GET):
+        return None
+    semester, page = request.GET.get("semester", ""), request.GET.get("page", "")
+    slug = category.slug if category else ""
+    return f"catalog:page:{version}:{catalog_cache.seat_bucket(now)}:{slug}:{semester}:{page}"
+
+
+def catalog_page(request, *, now: dt.datetime, template: str, title, category: Category | None = None) -> dict:
+    """``{"catalog": {"title", "content", "register"}}`` for ``catalog_page.html``, shared from
+    the cache for a visitor with an empty cart (and the whole context when it was computed)."""
+    ids = cart_ids(request)
+    version = catalog_cache.version()
+    key = None if ids else _shared_key(request, version=version, now=now, category=category)
+    if key is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return {"catalog": cached}
+    context = catalog_context(request, now=now, category=category, cart_ids=ids, version=version)
+    context.update(category=category, site=site(request)["site"])  # site: the page without a semester
+    page = {
+        "title": title(context),
+        "content": render_to_string(template, context),  # no request: no context processor, no CSRF token
+        "register": context.get("offers_registration", False),
+    }
+    if key is not None:
+        cache.set(key, page, catalog_cache.SEAT_STALENESS * 2)
+    return {**context, "catalog": page}
+
+
+def _home_title(context) -> str:
+    return f"{context['semester'].name} classes" if context.get("semester") else "Classes"
+
+
+def _category_title(context) -> str:
+    semester = context.get("semester")
+    return context["category"].name + (f" · {semester.name}" if semester else "")
 
 
 class CatalogHomeView(TemplateView):
     """The current semester's categories (with counts) and courses, searchable; the other
     visible semesters a click away, and a search covering them all (``catalog_context``)."""
 
-    template_name = "classes/catalog_home.html"
+    template_name = "classes/catalog_page.html"
 
     def get_context_data(self, **kwargs):
-        context = catalog_context(self.request, now=timezone.now())
-        return {**super().get_context_data(**kwargs), **context}
+        page = catalog_page(self.request, now=timezone.now(), template="classes/_home_content.html",
+                            title=_home_title)
+        return {**super().get_context_data(**kwargs), **page}
 
 
 class CategoryDetailView(TemplateView):
     """One category's courses in every visible semester (or the one chosen), with the same
     filters (bar category)."""
 
-    template_name = "classes/category_detail.html"
+    template_name = "classes/catalog_page.html"
 
     def get_context_data(self, **kwargs):
         category = get_object_or_404(Category, slug=kwargs["slug"])
-        context = catalog_context(self.request, now=timezone.now(), category=category)
-        return {**super().get_context_data(**kwargs), **context, "category": category}
+        page = catalog_page(self.request, now=timezone.now(), template="classes/_category_content.html",
+                            title=_category_title, category=category)
+        return {**super().get_context_data(**kwargs), **page, "category": category}

@@ -6,6 +6,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -84,7 +85,11 @@ def _bulk_courses(n: int, *, start: int, semester, category, instructor, venue, 
     )
 
 
-def _count_queries(client, url: str, expect_title: str) -> int:
+def _count_queries(client, url: str, expect_title: str, *, cold: bool = True) -> int:
+    """The queries of one GET; ``cold``: with the cache emptied first (every card, the filter form
+    and the page built from the database)."""
+    if cold:
+        cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200
@@ -92,8 +97,11 @@ def _count_queries(client, url: str, expect_title: str) -> int:
     return len(ctx.captured_queries)
 
 
-def test_catalog_pages_use_the_same_number_of_queries_for_10_and_200_courses(client):
-    """Also with two semesters on show (the current one and the next: a search covers both)."""
+def test_catalog_pages_use_the_same_number_of_queries_for_10_and_200_courses(client, monkeypatch):
+    """Also with two semesters on show (the current one and the next: a search covers both), and
+    on the later pages of a long list (60 classes a page)."""
+    frozen = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: frozen)  # one seat-count time bucket throughout
     semester = SemesterFactory(starts_on=today() - dt.timedelta(days=14), ends_on=today() + dt.timedelta(days=70))
     later = SemesterFactory(slug="later", starts_on=today() + dt.timedelta(days=71),
                             ends_on=today() + dt.timedelta(days=200))
@@ -122,16 +130,27 @@ def test_catalog_pages_use_the_same_number_of_queries_for_10_and_200_courses(cli
     _bulk_courses(190, start=10, **kw)
     _bulk_courses(190, start=510, **{**kw, "semester": later}, days=80)
     large = [
-        _count_queries(client, HOME, "Bulk course 199"),
-        _count_queries(client, category_url, "Bulk course 699"),
+        _count_queries(client, HOME, "200 classes"),
+        _count_queries(client, category_url, "400 classes"),
         _count_queries(client, filtered_url, "Bulk course 000"),
-        _count_queries(client, later_url, "Bulk course 699"),
-        _count_queries(client, all_url, "Bulk course 699"),
+        _count_queries(client, later_url, "Bulk course 500"),
+        _count_queries(client, all_url, "400 classes"),
     ]
+    # The last of 200 (the 160th made in bulk meets on the latest day), on page 4 of 4.
+    last_page = _count_queries(client, HOME + "?page=4", "Bulk course 169")
 
     assert small == large
-    # site options, semesters, categories, venues, courses, their meetings (+ the category page's category)
-    assert large == [6, 7, 6, 6, 6]
+    # site options, semesters, categories, venues, the counts, the page's rows, then the courses
+    # and meetings of the cards not in the cache (+ the category page's category)
+    assert large == [8, 9, 8, 8, 8] and last_page == 8
+    for url in (filtered_url, HOME, HOME + "?page=4", category_url):
+        client.get(url)  # fills the cache
+    # Every card in the cache (a search, or a visitor with a cart): no course or meeting query.
+    assert _count_queries(client, filtered_url, "Bulk course 000", cold=False) == 6
+    # The whole page shared from the cache: the site options (+ the category).
+    assert _count_queries(client, HOME, "200 classes", cold=False) == 1
+    assert _count_queries(client, HOME + "?page=4", "Bulk course 169", cold=False) == 1
+    assert _count_queries(client, category_url, "400 classes", cold=False) == 2
 
 
 def test_course_page_query_count_does_not_grow_with_meetings(client):
