@@ -13,8 +13,8 @@ semesters: the visible semesters, the categories (with a count per semester), th
 courses and their meetings.
 
 A page lists at most ``PAGE_SIZE`` classes (a large semester is paged: "Page 2 of 10"), as rows
-whose cards come from the cache (``cards``). For a visitor with an empty cart, the page's whole
-content — everything but the header, the footer and the one "add to cart" form with its CSRF
+whose cards come from the cache (``cards``). For a visitor whose cart holds none of the page's
+classes, the page's whole content — everything but the header, the footer and the one "add to cart" form with its CSRF
 token — is cached for ``SEAT_STALENESS`` seconds (``catalog_cache``), for the pages a visitor
 reaches without a search: a semester (or all), a page number. A change to a course, a meeting, a
 semester, a venue, a category or an instructor shows at once (the version in the key), seat
@@ -31,7 +31,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.loader import get_template, render_to_string
@@ -146,12 +145,25 @@ def _form_fields(request, form: CatalogFilterForm, *, version: str, now: dt.date
     return html
 
 
-def _totals(courses) -> dict[int, tuple[int, int]]:
-    """Semester id → (classes, of which already held) of a filtered list: one query."""
-    held = Count("pk", filter=Q(status=Course.Status.COMPLETED))
-    counts = (Course.objects.filter(pk__in=courses.values("pk")).order_by().values("semester_id")
-              .annotate(n=Count("pk"), held=held))
-    return {row["semester_id"]: (row["n"], row["held"]) for row in counts}
+def _page_rows(courses, *, scope: list[Semester], number: int, now: dt.datetime
+               ) -> tuple[list[CourseRow], dict[int, tuple[int, int]], int]:
+    """One page of a filtered list, in two queries: the list's ids in order (no seat counts,
+    unless the filter needs them), then the page's rows with their seat counts. Also the list's
+    totals (semester id → classes, of which already held) and the page number (the last page
+    when ``number`` is past it)."""
+    index = list(courses.values_list("pk", "semester_id", "status"))
+    totals: dict[int, tuple[int, int]] = {}
+    for _, semester_id, status in index:
+        n, held = totals.get(semester_id, (0, 0))
+        totals[semester_id] = (n + 1, held + (status == Course.Status.COMPLETED))
+    number = min(number, max(1, -(-len(index) // PAGE_SIZE)))
+    pks = [pk for pk, _, _ in index[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]]
+    values = {}
+    if pks:
+        page = course_seats_annotate(selectors.catalog_rows(semesters=scope).filter(pk__in=pks), now=now)
+        values = {value["pk"]: value for value in page.order_by().values(*ROW_FIELDS)}
+    rows = course_rows([values[pk] for pk in pks if pk in values], semesters={s.pk: s for s in scope}, now=now)
+    return rows, totals, number
 
 
 def catalog_context(request, *, now: dt.datetime, category: Category | None = None,
@@ -177,15 +189,13 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
         scope = visible
     else:
         scope = visible[:1]
-    courses = course_seats_annotate(selectors.catalog_rows(semesters=scope), now=now)
+    courses = selectors.catalog_rows(semesters=scope)
+    if filters.has_seats:  # the filter reads the seat counts
+        courses = course_seats_annotate(courses, now=now)
     courses = selectors.catalog_filter(courses, filters, semesters=scope, now=now)
-    totals = _totals(courses)
+    rows, totals, number = _page_rows(courses, scope=scope, number=_page_number(request.GET), now=now)
     total = sum(n for n, _ in totals.values())
     pages = max(1, -(-total // PAGE_SIZE))
-    number = min(_page_number(request.GET), pages)
-    start = (number - 1) * PAGE_SIZE
-    rows = course_rows(list(courses.values(*ROW_FIELDS)[start:start + PAGE_SIZE]),
-                       semesters={s.pk: s for s in scope}, now=now)
     groups = {s.pk: SemesterGroup(semester=s, registration_open=s.registration_is_open(now),
                                   total=totals.get(s.pk, (0, 0))[0], held_total=totals.get(s.pk, (0, 0))[1])
               for s in scope}
@@ -255,14 +265,18 @@ def _shared_key(request, *, version: str, now: dt.datetime, category: Category |
 
 
 def catalog_page(request, *, now: dt.datetime, template: str, title, category: Category | None = None) -> dict:
-    """``{"catalog": {"title", "content", "register"}}`` for ``catalog_page.html``, shared from
-    the cache for a visitor with an empty cart (and the whole context when it was computed)."""
+    """``{"catalog": {"title", "content", "register", "pks"}}`` for ``catalog_page.html``.
+
+    Shared from the cache (``_shared_key``) with every visitor whose cart holds none of the
+    page's classes — their cards would say "In your cart" — and built and stored by a request of
+    such a visitor only, so what is stored never shows anyone's cart. Along with it, when it was
+    built, the whole context."""
     ids = cart_ids(request)
     version = catalog_cache.version()
-    key = None if ids else _shared_key(request, version=version, now=now, category=category)
+    key = _shared_key(request, version=version, now=now, category=category)
     if key is not None:
         cached = cache.get(key)
-        if cached is not None:
+        if cached is not None and not ids & cached["pks"]:
             return {"catalog": cached}
     context = catalog_context(request, now=now, category=category, cart_ids=ids, version=version)
     context.update(category=category, site=site(request)["site"])  # site: the page without a semester
@@ -270,8 +284,9 @@ def catalog_page(request, *, now: dt.datetime, template: str, title, category: C
         "title": title(context),
         "content": render_to_string(template, context),  # no request: no context processor, no CSRF token
         "register": context.get("offers_registration", False),
+        "pks": frozenset(row.pk for row in context.get("courses", [])),
     }
-    if key is not None:
+    if key is not None and not ids & page["pks"]:
         cache.set(key, page, catalog_cache.SEAT_STALENESS * 2)
     return {**context, "catalog": page}
 

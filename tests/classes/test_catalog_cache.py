@@ -192,3 +192,23 @@ def test_a_long_list_is_paged(client, clock):
     assert "Page 1 of 2" in client.get(HOME, {"page": "abc"}).content.decode()
     # Changing semester starts at page 1 again.
     assert "page=" not in re.sub(r'href="/\?page=\d"', "", body.split('class="catalog-pager"')[0])
+
+
+def test_a_visitor_whose_cart_holds_none_of_a_pages_classes_is_served_the_shared_page(
+        client, clock, django_assert_num_queries):
+    from django.test import Client
+
+    from tests.factories import CategoryFactory
+
+    bread = course_with_meetings(title="Bread Baking", category=CategoryFactory(name="Cooking", slug="cooking"))
+    pottery = course_with_meetings(title="Pottery", semester=bread.semester,
+                                   category=CategoryFactory(name="Art", slug="art"))
+    art = pottery.category.get_absolute_url()
+    client.post(CART_ADD, {"course": bread.pk})
+    Client().get(art)  # fills the shared page
+    with django_assert_num_queries(3):  # the session, the category, the site options
+        body = client.get(art).content.decode()
+    assert cart_count(body) == "1" and "Pottery" in body and "In your cart" not in body
+    # Home lists Bread Baking: built for this visitor (and not stored for the others).
+    assert "In your cart" in card(client.get(HOME).content.decode(), "Bread Baking")
+    assert "In your cart" not in Client().get(HOME).content.decode()
