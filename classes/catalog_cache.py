@@ -24,7 +24,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-VERSION_KEY = "catalog:version"
+#: Raise it with any change to the shape of what is cached (or to the catalog's templates), so a
+#: deploy never serves what the code before it stored.
+FORMAT = 1
+VERSION_KEY = f"catalog:version:{FORMAT}"
 #: How old (seconds) a seat count on a cached catalog page may be.
 SEAT_STALENESS = 5
 #: How long a card or a course page's fixed part is kept (a change replaces the version anyway).
@@ -69,3 +72,17 @@ def connect() -> None:
     for model in (Course, Meeting, Semester, Venue, Category, Instructor, SiteOptions):
         post_save.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-delete-{model.__name__}")
+
+
+def memo(key: str, compute, *, version: str, now: dt.datetime):
+    """``compute()``, kept for the day under ``key`` and the catalog's version: for what only a
+    change to the catalog's rows or the date can change (the semesters on show, the categories
+    and venues of the filters, the order of a page's classes), never seat counts."""
+    from . import schedule
+
+    full = f"catalog:memo:{version}:{schedule.local(now).date().isoformat()}:{key}"
+    value = cache.get(full)
+    if value is None:
+        value = compute()
+        cache.set(full, value, FRAGMENT_TIMEOUT)
+    return value

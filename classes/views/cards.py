@@ -1,8 +1,8 @@
 """A catalog page's list: light rows (no relations) and each course's card, rendered once per
 course version and seat state, then taken from the cache.
 
-A page reads its courses as rows (``selectors.catalog_rows`` with enrollment's seat counts: one
-query, no meetings, no joins) and asks the cache for each row's card at once. Only the cards it
+A page reads its courses as rows (``selectors.catalog_rows``, then enrollment's seat counts of the
+page's: no meetings, no relations) and asks the cache for each row's card at once. Only the cards it
 does not find — a course changed (the catalog's version moved), its seat count moved, its cutoff
 passed — are rendered, from full courses loaded in two queries (courses with their relations,
 then their meetings). A card's key holds everything that card shows that can change without a
@@ -23,8 +23,6 @@ from django.utils.safestring import SafeString, mark_safe
 from .. import schedule, selectors
 from ..catalog_cache import FRAGMENT_TIMEOUT
 from ..models import Course, Semester
-
-ROW_FIELDS = (*selectors.CATALOG_ROW_FIELDS, "seats_left", "needed_to_run")
 
 
 @dataclass
@@ -49,6 +47,7 @@ class CourseRow:
 
 
 def course_rows(values: Sequence[dict], *, semesters: dict[int, Semester], now: dt.datetime) -> list[CourseRow]:
+    """Rows from ``selectors.CATALOG_ROW_FIELDS`` with enrollment's ``seats_left`` and ``needed_to_run``."""
     rows = []
     for value in values:
         first = value["first_meeting_start"]

@@ -44,7 +44,7 @@ from enrollment.selectors import course_seats_annotate
 from .. import catalog_cache, schedule, selectors
 from ..models import Category, Course, Semester
 from ..selectors import ALL_SEMESTERS
-from .cards import ROW_FIELDS, CourseRow, cards_fill, course_rows
+from .cards import CourseRow, cards_fill, course_rows
 from .forms import CatalogFilterForm
 
 #: Classes on one page of the catalog (a whole demo semester fits; a 10x one is paged).
@@ -145,24 +145,30 @@ def _form_fields(request, form: CatalogFilterForm, *, version: str, now: dt.date
     return html
 
 
-def _page_rows(courses, *, scope: list[Semester], number: int, now: dt.datetime
+def _index(courses) -> list[dict]:
+    """The filtered list's classes in order, without seat counts (``selectors.CATALOG_ROW_FIELDS``)."""
+    return list(courses.values(*selectors.CATALOG_ROW_FIELDS))
+
+
+def _page_rows(courses, *, scope: list[Semester], number: int, now: dt.datetime, index=None
                ) -> tuple[list[CourseRow], dict[int, tuple[int, int]], int]:
-    """One page of a filtered list, in two queries: the list's ids in order (no seat counts,
-    unless the filter needs them), then the page's rows with their seat counts. Also the list's
-    totals (semester id → classes, of which already held) and the page number (the last page
-    when ``number`` is past it)."""
-    index = list(courses.values_list("pk", "semester_id", "status"))
+    """One page of a filtered list, in two queries: the list's classes in order (no seat counts,
+    unless the filter needs them; ``index`` when the caller has them), then the seat counts of
+    the page's. Also the list's totals (semester id → classes, of which already held) and the
+    page number (the last page when ``number`` is past it)."""
+    index = _index(courses) if index is None else index
     totals: dict[int, tuple[int, int]] = {}
-    for _, semester_id, status in index:
-        n, held = totals.get(semester_id, (0, 0))
-        totals[semester_id] = (n + 1, held + (status == Course.Status.COMPLETED))
+    for value in index:
+        n, held = totals.get(value["semester_id"], (0, 0))
+        totals[value["semester_id"]] = (n + 1, held + (value["status"] == Course.Status.COMPLETED))
     number = min(number, max(1, -(-len(index) // PAGE_SIZE)))
-    pks = [pk for pk, _, _ in index[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]]
-    values = {}
-    if pks:
-        page = course_seats_annotate(selectors.catalog_rows(semesters=scope).filter(pk__in=pks), now=now)
-        values = {value["pk"]: value for value in page.order_by().values(*ROW_FIELDS)}
-    rows = course_rows([values[pk] for pk in pks if pk in values], semesters={s.pk: s for s in scope}, now=now)
+    page = index[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+    seats = {}
+    if page:
+        counted = course_seats_annotate(Course.objects.filter(pk__in=[value["pk"] for value in page]), now=now)
+        seats = {value["pk"]: value for value in counted.order_by().values("pk", "seats_left", "needed_to_run")}
+    rows = course_rows([{**value, **seats[value["pk"]]} for value in page if value["pk"] in seats],
+                       semesters={s.pk: s for s in scope}, now=now)
     return rows, totals, number
 
 
@@ -170,12 +176,14 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
                     cart_ids: frozenset[int] = frozenset(), version: str = "") -> dict:
     """The context of the home page (``category`` None) or of a category page: one page of its
     classes, each with its card (``cards``)."""
-    visible = selectors.semesters_visible(now=now)
+    version = version or catalog_cache.version()
+    visible = catalog_cache.memo("visible", lambda: selectors.semesters_visible(now=now), version=version, now=now)
     context: dict = {"semester": None, "semesters": visible, "path": request.path}
     if not visible:
         return context
-    categories = selectors.catalog_categories(semesters=visible)
-    venues = list(selectors.catalog_venues(semesters=visible))
+    categories, venues = catalog_cache.memo(
+        "filters", lambda: (selectors.catalog_categories(semesters=visible),
+                            list(selectors.catalog_venues(semesters=visible))), version=version, now=now)
     form = CatalogFilterForm(request.GET, categories=categories, venues=venues, semesters=visible,
                              with_category=category is None)
     filters = form.filters()
@@ -193,7 +201,13 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
     if filters.has_seats:  # the filter reads the seat counts
         courses = course_seats_annotate(courses, now=now)
     courses = selectors.catalog_filter(courses, filters, semesters=scope, now=now)
-    rows, totals, number = _page_rows(courses, scope=scope, number=_page_number(request.GET), now=now)
+    index = None
+    if _canonical(request.GET):  # the order of the classes changes only with the catalog's version
+        scope_key = "-".join(str(s.pk) for s in scope)
+        index = catalog_cache.memo(f"index:{category.pk if category else ''}:{scope_key}",
+                                   lambda: _index(courses), version=version, now=now)
+    rows, totals, number = _page_rows(courses, scope=scope, number=_page_number(request.GET), now=now,
+                                      index=index)
     total = sum(n for n, _ in totals.values())
     pages = max(1, -(-total // PAGE_SIZE))
     groups = {s.pk: SemesterGroup(semester=s, registration_open=s.registration_is_open(now),
@@ -202,7 +216,7 @@ def catalog_context(request, *, now: dt.datetime, category: Category | None = No
     for row in rows:
         groups[row.semester_id].courses.append(row)
     open_ids = {pk for pk, group in groups.items() if group.registration_open}
-    cards_fill(rows, version=version or catalog_cache.version(), semesters=scope, open_ids=open_ids,
+    cards_fill(rows, version=version, semesters=scope, open_ids=open_ids,
                cart_ids=cart_ids)
     one = scope[0] if len(scope) == 1 else None
     in_scope = {s.pk for s in scope}
