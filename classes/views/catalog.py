@@ -92,7 +92,7 @@ def _url(path: str, params: QueryDict, semester: str) -> str:
 
 def _page_number(params: QueryDict) -> int:
     value = params.get("page", "")
-    return int(value) if value.isdigit() and len(value) < 6 else 1
+    return max(1, int(value)) if value.isdigit() and len(value) < 6 else 1
 
 
 @dataclass(frozen=True)

@@ -162,12 +162,15 @@ def test_course_page_query_count_does_not_grow_with_meetings(client):
                    ends_at=local_dt(today() + dt.timedelta(days=80), 12))
     counts = []
     for course in (one, six):
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(course.get_absolute_url())
-        assert response.status_code == 200
-        counts.append(len(ctx.captured_queries))
-    assert "Church hall" in response.content.decode()
-    assert counts[0] == counts[1]
+        for _ in range(2):  # built, then its fixed part from the cache
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(course.get_absolute_url())
+            assert response.status_code == 200
+            assert "Church hall" in response.content.decode() or course == one
+            counts.append(len(ctx.captured_queries))
+    # the semester, the course with its seats, its meetings, the semesters on show, the site
+    # options; then the course with its seats of the moment and the site options
+    assert counts == [5, 2, 5, 2]
 
 
 # --- home and category pages ----------------------------------------------------------------
