@@ -8,17 +8,19 @@ current one first). A page shows either one of them or all of them (its *scope*)
   semester switcher); a search (any filter) and a category page cover every visible semester.
 
 Courses of several semesters are grouped by semester (soonest first), each group by month of
-first meeting. The page runs a fixed number of queries whatever the number of courses or
-semesters: the visible semesters, the categories (with a count per semester), the venues, the
-courses and their meetings.
+first meeting. A page lists at most ``PAGE_SIZE`` classes (a large semester is paged: "Page 2 of
+10"), and runs a fixed number of queries whatever the number of courses or semesters: the
+visible semesters, the categories (with a count per semester) and the venues (kept for the day
+and the catalog's version), the list's classes in order (kept too, for a page reached without a
+search), the page's seat counts, then the courses and meetings of the cards not in the cache
+(``cards``).
 
-A page lists at most ``PAGE_SIZE`` classes (a large semester is paged: "Page 2 of 10"), as rows
-whose cards come from the cache (``cards``). For a visitor whose cart holds none of the page's
-classes, the page's whole content — everything but the header, the footer and the one "add to cart" form with its CSRF
-token — is cached for ``SEAT_STALENESS`` seconds (``catalog_cache``), for the pages a visitor
-reaches without a search: a semester (or all), a page number. A change to a course, a meeting, a
-semester, a venue, a category or an instructor shows at once (the version in the key), seat
-counts at most ``SEAT_STALENESS`` seconds late (checkout re-checks them under the lock).
+For a visitor whose cart holds none of the page's classes, the page's whole content — all but
+the header, the footer and the one "add to cart" form with its CSRF token — is shared from the
+cache for ``SEAT_STALENESS`` seconds (``classes.catalog_cache``), for the pages reached without a
+search: a semester (or all), a page number. A change to a course, a meeting, a semester, a venue,
+a category or an instructor shows at once (the version in the keys); seat counts are at most
+``SEAT_STALENESS`` seconds late (checkout re-checks them under the lock).
 
 The catalog's home and category pages live here too. This module is part of the catalog's views,
 an entry point: it may read enrollment's seat counts (``course_seats_annotate``); models and
