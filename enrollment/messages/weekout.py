@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
 from PIL import Image
 
 from core.models import OutboxMessage, SiteOptions
@@ -121,12 +123,15 @@ def queue_reminders(registrations) -> list[int]:
     courses = {r.course_id: r.course for r in keyed.values()}
     prefetch_related_objects([c for c in courses.values() if not _meetings_loaded(c)], "meetings__venue")
     maps: dict[int, dict | None] = {}
+    times: dict[int, dict] = {}
     site = SiteOptions.current()
     links = manage_urls(r.order.email for r in keyed.values())
     items = []
     for key, registration in keyed.items():
         course = courses[registration.course_id]
         registration.course = course
+        if course.pk not in times:
+            times[course.pk] = _meeting_times(course)
         if course.venue_id not in maps:
             maps[course.venue_id] = venue_map_attachment(course.venue)
         attachment = maps[course.venue_id]
@@ -136,6 +141,7 @@ def queue_reminders(registrations) -> list[int]:
                   "manage_url": links.get(order.email, ""), "site_url": settings.SITE_URL}
         context = patron | common.course_context(registration) | {
             "first_meeting": common.first_meeting(course),
+            **times[course.pk],
             "instructor": course.instructor,
             "map_cid": attachment["cid"] if attachment else "",
             "map_width": attachment["width"] if attachment else None,
@@ -147,6 +153,22 @@ def queue_reminders(registrations) -> list[int]:
         items.append({"to": registration.order.email, "template": "reminder", "context": context,
                       "dedupe_key": key, "attachments": attachments})
     return outbox_enqueue_many(items)
+
+
+def _meeting_times(course) -> dict:
+    """The reminder's dates and times, the same for every registrant: formatted once per course,
+    in local time (as the ``date`` filter would show them in the template)."""
+    def local(value, fmt):
+        return date_filter(timezone.localtime(value), fmt)
+
+    meetings = course.ordered_meetings()
+    first = meetings[0].starts_at if meetings else None
+    return {
+        "meeting_times": [{"meeting": m, "when": f"{local(m.starts_at, 'l, F j, Y')}, {local(m.starts_at, 'g:i A')} "
+                                                 f"to {local(m.ends_at, 'g:i A T')}"} for m in meetings],
+        "first_day": local(first, "l, F j") if first else "",
+        "first_time": local(first, "g:i A") if first else "",
+    }
 
 
 def _meetings_loaded(course) -> bool:
