@@ -47,4 +47,4 @@ check-deploy: install
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean-demo:
-	rm -rf var/db.sqlite3 var/broker var/mail var/celerybeat-schedule*
+	rm -rf var/db.sqlite3 var/broker var/mail var/celerybeat-schedule* var/localstripe.pickle

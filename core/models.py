@@ -84,7 +84,10 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
-    attachments = models.JSONField(default=list, blank=True, help_text="[{filename, content, mimetype}]")
+    attachments = models.JSONField(
+        default=list, blank=True,
+        help_text="[{filename, mimetype, cid?, sha256}]: the files, stored once in OutboxAttachment (rows queued "
+        "before that carry content_b64, the bytes in base64, instead of sha256)")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -99,3 +102,22 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.template} #{self.pk} ({self.get_status_display()})"
+
+
+class OutboxAttachment(models.Model):
+    """A file attached to outbox messages, stored once however many messages carry it (a venue's
+    map in every reminder, a course's calendar file in every confirmation). Keyed by the SHA-256
+    of its bytes; a message's ``attachments`` refer to it by that hash, with the file name, type
+    and inline ``cid`` it has in that message. Rows are never changed; the same bytes always
+    find the same row."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "outbox attachment"
+
+    def __str__(self):
+        return f"{self.sha256[:12]} ({self.size} bytes)"

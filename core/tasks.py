@@ -1,9 +1,9 @@
 """Celery entry points of core: outbox delivery and its sweep (see core.outbox).
 
 Correctness lives in the outbox rows, not in Celery: a delivery task that is lost, run twice or
-run late changes nothing extra, because ``outbox_deliver_one`` re-reads the row under its lock,
-and the sweep (every minute, in the beat schedule) re-queues whatever is still pending and due,
-including retries after a temporary SMTP failure.
+run late changes nothing extra, because each message is re-read under its own row lock when it
+is sent, and the sweep (every minute, in the beat schedule) re-queues whatever is still pending
+and due, including retries after a temporary SMTP failure.
 """
 
 from celery import shared_task
@@ -20,10 +20,20 @@ def outbox_deliver(message_id: int) -> None:
     outbox.outbox_deliver_one(message_id=message_id)
 
 
+@shared_task(name="core.outbox_deliver_batch", ignore_result=True)
+def outbox_deliver_batch(message_ids: list[int]) -> None:
+    """Deliver a batch of outbox messages over one SMTP connection, each claimed and marked in
+    its own transaction under its row lock (``core.outbox.outbox_deliver_batch``): a worker
+    killed mid-batch leaves only the message in flight pending, and a redelivered batch skips
+    the messages already sent."""
+    outbox.outbox_deliver_batch(message_ids=message_ids)
+
+
 @shared_task(name="core.outbox_sweep", ignore_result=True)
 def outbox_sweep() -> int:
-    """Re-queue messages left pending (a lost task, a broker restart, a retry that is due)."""
+    """Re-queue messages left pending (a lost task, a broker restart, a retry that is due), in
+    batches; returns how many."""
     ids = outbox.outbox_due_ids()
-    for message_id in ids:
-        outbox_deliver.delay(message_id)
+    if ids:
+        outbox.outbox_deliver_later(ids)
     return len(ids)

@@ -4,10 +4,11 @@
 waits until it answers; ``stripe_settings`` points Django's Stripe settings at it. Outside CI a
 server that cannot start is a skip with the reason printed; with ``CI=true`` it is a failure.
 
-The subprocess runs localstripe's own aiohttp app, with two differences from its command line:
-it listens on 127.0.0.1 only, on a port the OS picks (printed on its first line), and it keeps
-its store in memory (localstripe otherwise pickles everything to /tmp/localstripe.pickle on
-every write, which the demo's server would load).
+The subprocess runs localstripe's own aiohttp app through ``config.localstripe``, with two
+differences from its command line: it listens on 127.0.0.1 only, on a port the OS picks (printed
+on its first line), and it keeps its store in memory (localstripe otherwise pickles everything to
+the fixed file /tmp/localstripe.pickle on every write, a file every localstripe on the machine —
+the demo's, another test run's, the benchmark's — loads and overwrites).
 
 ``Browser`` does over HTTP what localstripe's fake Stripe.js does in a page (see
 ``localstripe/localstripe-v3.js``): ``createToken`` is ``POST /v1/tokens`` with the publishable
@@ -28,22 +29,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-LAUNCH = """
-import socket, sys
-from aiohttp import web
-import localstripe.resources as resources
-import localstripe.server as server
-resources.Store.dump_to_disk = lambda self: None
-sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-sock.bind(("127.0.0.1", 0))
-print(sock.getsockname()[1], flush=True)
-web.run_app(server.app, sock=sock, print=None, access_log=None)
-"""
+#: localstripe with a private, in-memory store on a free loopback port (``config.localstripe``).
+LAUNCH = ["-m", "config.localstripe", "--host", "127.0.0.1", "--port", "0", "--print-port"]
 
+BASE_DIR = Path(__file__).resolve().parent.parent
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000341"
 CARD_3DS = "4000002500003155"
@@ -134,7 +127,7 @@ def localstripe_server():
     except ImportError:
         _unavailable("the localstripe package is not installed (pip install -e '.[dev]')")
     log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH], stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen([sys.executable, *LAUNCH], cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT)
         line = proc.stdout.readline().strip() if ready else ""

@@ -37,5 +37,6 @@ from .weekout import (  # noqa: F401
     queue_course_cancelled,
     queue_nudge,
     queue_reminder,
+    queue_reminders,
     venue_map_attachment,
 )

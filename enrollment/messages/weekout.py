@@ -8,12 +8,16 @@ import io
 import logging
 from decimal import Decimal
 
+from django.conf import settings
+from django.db.models import prefetch_related_objects
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
 from PIL import Image
 
-from core.models import OutboxMessage
-from core.outbox import outbox_enqueue
+from core.models import OutboxMessage, SiteOptions
+from core.outbox import outbox_enqueue, outbox_enqueue_many
 
-from ..links import absolute
+from ..links import absolute, manage_urls
 from ..models import Registration
 from . import common
 
@@ -95,26 +99,80 @@ def venue_map_attachment(venue) -> dict | None:
 
 
 def queue_reminder(registration: Registration) -> None:
-    """The class runs: each meeting's local date and time, the venue's address and its map
-    (embedded inline, ``cid:venue-map``), directions, parking and accessibility, what to bring,
-    the instructor. The plain-text part carries the same facts and the links."""
-    email = registration.order.email
-    key = f"reminder:{registration.pk}"
-    if not email or OutboxMessage.objects.filter(dedupe_key=key).exists():
-        return  # no address (call list), or sent already: no need to read the map again
-    course = registration.course
-    attachment = venue_map_attachment(course.venue)
-    context = common.base_context(registration.order) | common.course_context(registration) | {
-        "first_meeting": common.first_meeting(course),
-        "instructor": course.instructor,
-        "map_cid": attachment["cid"] if attachment else "",
-        "map_width": attachment["width"] if attachment else None,
-        "map_height": attachment["height"] if attachment else None,
+    """The reminder of one registration (``queue_reminders`` of one)."""
+    queue_reminders([registration])
+
+
+def queue_reminders(registrations) -> list[int]:
+    """The class runs: to each registration's buyer, each meeting's local date and time, the
+    venue's address and its map (embedded inline, ``cid:venue-map``), directions, parking and
+    accessibility, what to bring, the instructor. The plain-text part carries the same facts and
+    the links. Once per registration (``reminder:<id>``); none without an address (call list).
+
+    All at once, as the week-out run needs them: the registrations already reminded are found in
+    one query, each course's meetings are read once and each venue's map once (stored once by
+    the outbox, whatever the number of reminders), and the messages are inserted together
+    (``outbox_enqueue_many``). Returns the ids of the messages queued."""
+    keyed = {f"reminder:{r.pk}": r for r in registrations if r.order.email}
+    if not keyed:
+        return []
+    done = set(OutboxMessage.objects.filter(dedupe_key__in=list(keyed)).values_list("dedupe_key", flat=True))
+    keyed = {key: r for key, r in keyed.items() if key not in done}
+    if not keyed:
+        return []  # sent already: no need to read the maps again
+    courses = {r.course_id: r.course for r in keyed.values()}
+    prefetch_related_objects([c for c in courses.values() if not _meetings_loaded(c)], "meetings__venue")
+    maps: dict[int, dict | None] = {}
+    times: dict[int, dict] = {}
+    site = SiteOptions.current()
+    links = manage_urls(r.order.email for r in keyed.values())
+    items = []
+    for key, registration in keyed.items():
+        course = courses[registration.course_id]
+        registration.course = course
+        if course.pk not in times:
+            times[course.pk] = _meeting_times(course)
+        if course.venue_id not in maps:
+            maps[course.venue_id] = venue_map_attachment(course.venue)
+        attachment = maps[course.venue_id]
+        order = registration.order
+        # common.base_context's keys, with the options and the links read once for all
+        patron = {"site": site, "order": order, "buyer_first_name": order.first_name,
+                  "manage_url": links.get(order.email, ""), "site_url": settings.SITE_URL}
+        context = patron | common.course_context(registration) | {
+            "first_meeting": common.first_meeting(course),
+            **times[course.pk],
+            "instructor": course.instructor,
+            "map_cid": attachment["cid"] if attachment else "",
+            "map_width": attachment["width"] if attachment else None,
+            "map_height": attachment["height"] if attachment else None,
+        }
+        attachments = []
+        if attachment:
+            attachments.append({k: attachment[k] for k in ("filename", "mimetype", "cid", "content_b64")})
+        items.append({"to": registration.order.email, "template": "reminder", "context": context,
+                      "dedupe_key": key, "attachments": attachments})
+    return outbox_enqueue_many(items)
+
+
+def _meeting_times(course) -> dict:
+    """The reminder's dates and times, the same for every registrant: formatted once per course,
+    in local time (as the ``date`` filter would show them in the template)."""
+    def local(value, fmt):
+        return date_filter(timezone.localtime(value), fmt)
+
+    meetings = course.ordered_meetings()
+    first = meetings[0].starts_at if meetings else None
+    return {
+        "meeting_times": [{"meeting": m, "when": f"{local(m.starts_at, 'l, F j, Y')}, {local(m.starts_at, 'g:i A')} "
+                                                 f"to {local(m.ends_at, 'g:i A T')}"} for m in meetings],
+        "first_day": local(first, "l, F j") if first else "",
+        "first_time": local(first, "g:i A") if first else "",
     }
-    attachments = []
-    if attachment:
-        attachments.append({k: attachment[k] for k in ("filename", "mimetype", "cid", "content_b64")})
-    outbox_enqueue(to=email, template="reminder", context=context, dedupe_key=key, attachments=attachments)
+
+
+def _meetings_loaded(course) -> bool:
+    return "meetings" in getattr(course, "_prefetched_objects_cache", {})
 
 
 def queue_nudge(registration: Registration, needed: int) -> None:

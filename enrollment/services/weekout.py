@@ -155,11 +155,12 @@ def _close_running(course: Course, *, now, actor, label: str) -> None:
     started = course.first_start is not None and course.first_start <= now
     qs = Registration.objects.filter(course_id=course.pk, status__in=Registration.ACTIVE).select_related("order")
     qs = qs.order_by("pk")
+    reminded: list[Registration] = []
     for registration in qs.select_for_update(of=("self",)) if seats.LOCKING else qs:
         registration.course = course
         if registration.status == S.CONFIRMED:
             if not started:
-                messages.queue_reminder(registration)
+                reminded.append(registration)  # e-mailed below, all at once
                 call_list.call_list_add(registration, T.REMINDER)
         elif registration.status in (S.HELD, S.OFFERED):
             was = registration.status
@@ -177,6 +178,7 @@ def _close_running(course: Course, *, now, actor, label: str) -> None:
                 f"{registration.attendee_name}'s place on its waitlist is cancelled (the class itself runs). "
                 "Nothing was charged. Invite them to look at our other classes."))
     if not started:
+        messages.queue_reminders(reminded)
         messages.queue_instructor_roster(course)
 
 

@@ -75,4 +75,5 @@ def queued(monkeypatch) -> list[int]:
 
     ids: list[int] = []
     monkeypatch.setattr(core_tasks.outbox_deliver, "delay", lambda message_id, *a, **kw: ids.append(message_id))
+    monkeypatch.setattr(core_tasks.outbox_deliver_batch, "delay", lambda message_ids, *a, **kw: ids.extend(message_ids))
     return ids

@@ -3,7 +3,6 @@ and what first; on save registrants are e-mailed (the call list for those withou
 instructor is told, the calendar file updates (same UID, higher SEQUENCE); capacity cannot go
 below the seats taken; a fee change never changes what registered patrons pay."""
 
-import base64
 import datetime as dt
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from icalendar import Calendar
 
 from classes.models import Course, Meeting
 from core.models import OutboxMessage
+from core.outbox import outbox_attachment_bytes
 from enrollment.models import CallListEntry, Registration
 from finance.models import FundEntry
 from tests.classes.test_admin import change_url, form_errors
@@ -154,7 +154,7 @@ def test_the_calendar_file_keeps_the_uid_and_raises_the_sequence(staff_client, c
     message = OutboxMessage.objects.filter(template="course_changed").first()
     (attachment,) = message.attachments
     assert attachment["mimetype"] == "text/calendar"
-    cal = Calendar.from_ical(base64.b64decode(attachment["content_b64"]))
+    cal = Calendar.from_ical(outbox_attachment_bytes(attachment))
     events = sorted(cal.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
     meetings = course.ordered_meetings()
     assert [str(e["UID"]) for e in events] == [f"meeting-{m.pk}@127.0.0.1" for m in meetings]
@@ -174,7 +174,7 @@ def test_deleting_a_meeting_cancels_it_in_patrons_calendars(staff_client, course
     start = timezone.localtime(gone.starts_at)
     assert f"The meeting on {start:%A}, {start:%B} {start.day}, 6:30 PM to 8:00 PM is cancelled." in message.body_text
     assert "takes the cancelled meeting out" in message.body_text
-    cal = Calendar.from_ical(base64.b64decode(message.attachments[0]["content_b64"]))
+    cal = Calendar.from_ical(outbox_attachment_bytes(message.attachments[0]))
     by_uid = {str(e["UID"]): e for e in cal.walk("VEVENT")}
     cancelled = by_uid[f"meeting-{gone.pk}@127.0.0.1"]
     assert str(cancelled["STATUS"]) == "CANCELLED" and int(cancelled["SEQUENCE"]) == 1
@@ -188,7 +188,7 @@ def test_changing_the_venue_tells_the_new_place(staff_client, course):
     message = OutboxMessage.objects.filter(template="course_changed").first()
     assert ("The class now meets at Grange Hall, 9 Oak Ave, Salina, KS 67401 (it was at Meeting Room A, "
             "301 W Elm St, Salina, KS 67401).") in message.body_text
-    cal = Calendar.from_ical(base64.b64decode(message.attachments[0]["content_b64"]))
+    cal = Calendar.from_ical(outbox_attachment_bytes(message.attachments[0]))
     assert {str(e["LOCATION"]) for e in cal.walk("VEVENT")} == {"Grange Hall, 9 Oak Ave, Salina, KS 67401"}
 
 
@@ -301,7 +301,7 @@ def test_each_change_is_told_once_with_its_own_calendar_sequence(staff_client, c
     assert OutboxMessage.objects.filter(template="course_changed").count() == 28
     assert CallListEntry.objects.filter(topic=CallListEntry.Topic.CHANGE).count() == 4
     latest = OutboxMessage.objects.filter(template="course_changed").order_by("-pk").first()
-    cal = Calendar.from_ical(base64.b64decode(latest.attachments[0]["content_b64"]))
+    cal = Calendar.from_ical(outbox_attachment_bytes(latest.attachments[0]))
     assert {int(e["SEQUENCE"]) for e in cal.walk("VEVENT")} == {2}
 
 

@@ -53,6 +53,7 @@ def queued(monkeypatch):
     """Record delivery tasks instead of sending them to a broker."""
     ids: list[int] = []
     monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda message_id: ids.append(message_id))
+    monkeypatch.setattr(tasks.outbox_deliver_batch, "delay", lambda message_ids: ids.extend(message_ids))
     return ids
 
 
@@ -432,3 +433,112 @@ def test_every_beat_entry_names_a_registered_task():
     app.loader.import_default_modules()
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert entry["task"] in app.tasks, name
+
+
+# --- batches and attachments stored once ------------------------------------------------------
+
+@pytest.mark.django_db
+def test_a_transaction_queues_one_batch_task_for_all_its_messages(django_capture_on_commit_callbacks, monkeypatch,
+                                                                  settings):
+    settings.OUTBOX_BATCH_SIZE = 2
+    singles, batches = [], []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda message_id: singles.append(message_id))
+    monkeypatch.setattr(tasks.outbox_deliver_batch, "delay", lambda message_ids: batches.append(message_ids))
+    context = {"site": SiteOptions.current(), "manage_url": "https://lib.example/my/abc", "site_url": "https://lib.example"}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first = outbox.outbox_enqueue(to=PATRON, template="manage_link", context=context, dedupe_key="k:1")
+        ids = outbox.outbox_enqueue_many([
+            {"to": PATRON, "template": "manage_link", "context": context, "dedupe_key": f"k:{i}"} for i in (1, 2, 3)
+        ])
+        ids += outbox.outbox_enqueue_many([
+            {"to": "", "template": "manage_link", "context": context, "dedupe_key": "k:9"},  # no address
+            {"to": PATRON, "template": "manage_link", "context": context, "dedupe_key": "k:3"},  # queued just now
+        ])
+    assert len(callbacks) == 1  # one callback for the transaction, not one per message
+    assert singles == []
+    assert batches == [[first.pk, ids[0]], [ids[1]]]  # in batches of OUTBOX_BATCH_SIZE
+    assert OutboxMessage.objects.count() == 3 and len(ids) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_does_not_lose_the_transactions_other_messages(monkeypatch):
+    from django.db import transaction
+
+    delivered = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda message_id: delivered.append([message_id]))
+    monkeypatch.setattr(tasks.outbox_deliver_batch, "delay", lambda message_ids: delivered.append(message_ids))
+    context = {"site": SiteOptions.current(), "manage_url": "https://lib.example/my/abc", "site_url": "https://lib.example"}
+
+    def queue(key):
+        return outbox.outbox_enqueue(to=PATRON, template="manage_link", context=context, dedupe_key=key)
+
+    class Undo(Exception):
+        pass
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                queue("gone")  # registers the transaction's callback, then is rolled back with it
+                raise Undo
+        except Undo:
+            pass
+        kept = [queue("a").pk, queue("b").pk]
+    assert delivered == [kept]
+    assert list(OutboxMessage.objects.values_list("dedupe_key", flat=True).order_by("pk")) == ["a", "b"]
+
+
+@pytest.mark.django_db
+def test_attachments_are_stored_once_and_delivered_from_the_store(queued, django_capture_on_commit_callbacks):
+    from core.models import OutboxAttachment
+
+    context = {"site": SiteOptions.current(), "manage_url": "https://lib.example/my/abc", "site_url": "https://lib.example"}
+    files = [{"filename": "class.ics", "mimetype": "text/calendar", "content_b64": base64.b64encode(ICS).decode()}]
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.outbox_enqueue(to=PATRON, template="manage_link", context=context, dedupe_key="one", attachments=files)
+        outbox.outbox_enqueue_many([{"to": f"p{i}@example.org", "template": "manage_link", "context": context,
+                                     "dedupe_key": f"many:{i}", "attachments": files} for i in range(5)])
+    assert len(queued) == 6
+    [stored] = OutboxAttachment.objects.all()
+    assert bytes(stored.content) == ICS and stored.size == len(ICS)
+    for message in OutboxMessage.objects.all():
+        assert message.attachments == [{"filename": "class.ics", "mimetype": "text/calendar", "sha256": stored.sha256}]
+    assert set(outbox.outbox_deliver_batch(message_ids=queued).values()) == {outbox.SENT}
+    assert len(mail.outbox) == 6
+    for sent in mail.outbox:
+        filename, content, mimetype = sent.attachments[0]
+        assert (filename, mimetype) == ("class.ics", "text/calendar")
+        assert (content.encode() if isinstance(content, str) else content) == ICS
+
+
+@pytest.mark.django_db
+def test_a_message_queued_with_inline_base64_before_the_store_is_still_delivered():
+    message = make_message()  # content_b64 in the row, as queued by the previous release
+    assert outbox.outbox_deliver_one(message_id=message.pk) == outbox.SENT
+    filename, content, _ = mail.outbox[0].attachments[0]
+    assert filename == "class.ics" and (content.encode() if isinstance(content, str) else content) == ICS
+
+
+def test_the_migration_stores_inline_files_once_and_keeps_pending_messages_deliverable(transactional_db):
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before, after = [("core", "0005_coordinator_lockouts")], [("core", "0006_outboxattachment")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    content = base64.b64encode(ICS).decode()
+    for i in range(3):
+        old.get_model("core", "OutboxMessage").objects.create(
+            dedupe_key=f"old:{i}", template="t", to=PATRON, subject="s", body_text="b",
+            attachments=[{"filename": "class.ics", "mimetype": "text/calendar", "content_b64": content}])
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    from core.models import OutboxAttachment
+
+    [stored] = OutboxAttachment.objects.all()
+    assert bytes(stored.content) == ICS
+    ids = list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))
+    assert all(m.attachments[0]["sha256"] == stored.sha256 and "content_b64" not in m.attachments[0]
+               for m in OutboxMessage.objects.all())
+    assert set(outbox.outbox_deliver_batch(message_ids=ids).values()) == {outbox.SENT}
+    assert [a.attachments[0][1] for a in mail.outbox] == [ICS.decode()] * 3 or \
+        [a.attachments[0][1] for a in mail.outbox] == [ICS] * 3

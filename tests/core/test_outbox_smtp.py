@@ -109,3 +109,85 @@ def test_greylisting_server_delivers_once_after_retries(smtp):  # noqa: F811
     assert message.status == OutboxMessage.Status.SENT and message.attempts == 3
     assert handler.refused == 2 and len(handler.messages) == 1
     assert handler.messages[0]["Subject"] == "You're registered: Bread Baking"
+
+
+# --- batches: many messages over one connection -------------------------------------------------
+
+class CountingHandler(RecordingHandler):
+    """Also counts the SMTP connections (aiosmtpd calls ``handle_EHLO`` once per session) and
+    refuses one recipient for good."""
+
+    def __init__(self, *, refuse: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.sessions = 0
+        self.refuse = refuse
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd's name)
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address == self.refuse:
+            self.refused += 1
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def batch_of(n: int, *, bad: int | None = None) -> list[OutboxMessage]:
+    course = course_with_meetings(weekly=1, title="Bread Baking")
+    ics = course_calendar(course, course_url="http://127.0.0.1:8000/c/", host="127.0.0.1")
+    [refs] = outbox._store_attachments([[{"filename": "class.ics", "mimetype": "text/calendar",
+                                          "content_b64": base64.b64encode(ics).decode()}]])
+    return [OutboxMessage.objects.create(
+        dedupe_key=f"batch:{i}", template="registration_confirmed",
+        to="bad@example.org" if i == bad else f"patron{i}@example.org",
+        subject=f"Message {i}", body_text=f"Message number {i}.\n", body_html=f"<p>Message number {i}.</p>",
+        attachments=refs,
+    ) for i in range(n)]
+
+
+def test_a_batch_is_sent_over_one_connection_each_message_once(smtp):  # noqa: F811
+    handler = smtp.start(CountingHandler())
+    messages = batch_of(25)
+    ids = [m.pk for m in messages]
+
+    outcomes = outbox.outbox_deliver_batch(message_ids=ids + ids[:3])  # an id twice: sent once
+    assert outcomes == {pk: outbox.SENT for pk in ids}
+    assert handler.sessions == 1
+    assert sorted(str(m["Subject"]) for m in handler.messages) == sorted(f"Message {i}" for i in range(25))
+    assert all(m.get_payload()[1].get_filename() == "class.ics" for m in handler.messages)
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(OutboxMessage.Status.SENT, 1)}
+    # The same batch again (a redelivered task): nothing more is sent.
+    assert set(outbox.outbox_deliver_batch(message_ids=ids).values()) == {outbox.SKIPPED}
+    assert len(handler.messages) == 25 and handler.sessions == 1
+
+
+def test_one_bad_recipient_in_a_batch_fails_alone_and_the_others_are_sent_once(smtp, staff_client):  # noqa: F811
+    handler = smtp.start(CountingHandler(refuse="bad@example.org"))
+    messages = batch_of(10, bad=4)
+    outcomes = outbox.outbox_deliver_batch(message_ids=[m.pk for m in messages])
+
+    assert [outcomes[m.pk] for m in messages] == [outbox.SENT] * 4 + [outbox.FAILED] + [outbox.SENT] * 5
+    assert sorted(str(m["Subject"]) for m in handler.messages) == sorted(f"Message {i}" for i in range(10) if i != 4)
+    assert handler.refused == 1
+    assert handler.sessions == 2  # after the refusal the next message opens a fresh connection
+    bad = OutboxMessage.objects.get(pk=messages[4].pk)
+    assert bad.status == OutboxMessage.Status.FAILED and "550 5.1.1" in bad.last_error and "@" not in bad.last_error
+    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT).count() == 9
+    page = staff_client.get(reverse("admin:core_outboxmessage_changelist"), {"status__exact": "failed"})
+    assert "550 5.1.1" in page.content.decode()
+
+
+def test_a_batch_with_the_server_down_keeps_every_message_pending_then_sends_each_once(smtp):  # noqa: F811
+    messages = batch_of(5)
+    ids = [m.pk for m in messages]
+    now = timezone.now()
+    assert set(outbox.outbox_deliver_batch(message_ids=ids, now=now).values()) == {outbox.RETRY}
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(OutboxMessage.Status.PENDING, 1)}
+
+    handler = smtp.start(CountingHandler())
+    later = now + dt.timedelta(minutes=1)
+    assert outbox.outbox_due_ids(now=later) == ids
+    assert set(outbox.outbox_deliver_batch(message_ids=ids, now=later).values()) == {outbox.SENT}
+    assert len(handler.messages) == 5 and handler.sessions == 1

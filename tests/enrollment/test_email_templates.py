@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.outbox import outbox_attachment_bytes
 from enrollment import messages
 from enrollment.links import email_from_token
 from enrollment.models import Order, Registration
@@ -104,9 +105,8 @@ def test_confirmation_and_receipt(course, site):  # noqa: F811  (the fixture fro
 
     # One .ics per class, parsing, with the local times of every meeting.
     assert [a["filename"] for a in message.attachments] == [f"{course.slug}.ics", f"{other.slug}.ics"]
-    import base64
 
-    calendar = icalendar.Calendar.from_ical(base64.b64decode(message.attachments[0]["content_b64"]))
+    calendar = icalendar.Calendar.from_ical(outbox_attachment_bytes(message.attachments[0]))
     starts = sorted(event.decoded("DTSTART") for event in calendar.walk("VEVENT"))
     assert [timezone.localtime(s).strftime("%Y-%m-%d %H:%M") for s in starts] == ["2030-03-05 18:30", "2030-03-12 18:30"]
     assert all(event["SUMMARY"] == "Bread & Butter's Basics" for event in calendar.walk("VEVENT"))

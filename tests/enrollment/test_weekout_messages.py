@@ -19,7 +19,7 @@ from PIL import Image
 from classes.management.demo.maps import venue_map_png
 from classes.models import Course
 from core.models import OutboxMessage
-from core.outbox import _build_email, outbox_deliver_one
+from core.outbox import _build_email, outbox_attachment_bytes, outbox_deliver_one
 from enrollment import messages
 from enrollment.models import CallListEntry, Order, Registration
 from finance.refund_words import TIMING, RefundNote, RefundPart
@@ -113,7 +113,7 @@ def test_reminder_holds_every_fact_in_html_and_text(registration, course, venue)
     [attachment] = message.attachments
     assert attachment["cid"] == "venue-map" and attachment["mimetype"] == "image/png"
     with venue.map_image.open("rb") as file:
-        assert base64.b64decode(attachment["content_b64"]) == file.read()  # the venue's own file, unchanged
+        assert outbox_attachment_bytes(attachment) == file.read()  # the venue's own file, unchanged
 
 
 def test_reminder_map_is_an_inline_part_related_to_the_html(registration, venue):
@@ -179,7 +179,7 @@ def test_a_huge_map_upload_is_scaled_down_before_it_is_attached(registration, ve
     messages.queue_reminder(registration)
     message = only_message("reminder")
     [attachment] = message.attachments
-    with Image.open(io.BytesIO(base64.b64decode(attachment["content_b64"]))) as image:
+    with Image.open(io.BytesIO(outbox_attachment_bytes(attachment))) as image:
         assert image.size == (1200, 800)
     assert 'width="560" height="373"' in message.body_html
 
@@ -456,3 +456,30 @@ def test_inline_image_and_an_ordinary_attachment_together():
     assert related.get_content_type() == "multipart/related"
     assert [p.get_content_type() for p in related.get_payload()] == ["text/html", "image/png"]
     assert related.get_payload()[1]["Content-ID"] == "<venue-map>"
+
+
+def test_reminders_queued_together_carry_each_patrons_own_link_and_the_shared_context(course):
+    """``queue_reminders`` builds the patron's part of the context itself (the options and the
+    links read once for the run): the same keys as ``common.base_context``, each patron's own
+    "My registrations" link (their latest order's), once per registration."""
+    from enrollment.links import manage_url
+    from enrollment.messages import common
+
+    older = OrderFactory(first_name="Ann", email="ann@example.org", channel=Order.Channel.ONLINE)
+    mine = RegistrationFactory(course=course, order=older)
+    OrderFactory(first_name="Ann", email="ANN@example.org")  # her latest order: the link's
+    other = RegistrationFactory(course=course, order=OrderFactory(first_name="Bo", email="bo@example.org"))
+    no_email = RegistrationFactory(course=course, order=OrderFactory(email=""))
+    assert set(common.base_context(older)) == {"site", "order", "buyer_first_name", "manage_url", "site_url"}, (
+        "base_context changed: queue_reminders builds the same keys; update it too")
+
+    ids = messages.queue_reminders([mine, other, no_email])
+    assert messages.queue_reminders([mine, other, no_email]) == []  # once per registration
+    rows = {m.to: m for m in OutboxMessage.objects.filter(pk__in=ids)}
+    assert set(rows) == {"ann@example.org", "bo@example.org"}
+    assert manage_url("ann@example.org") in rows["ann@example.org"].body_text
+    assert manage_url("bo@example.org") in rows["bo@example.org"].body_text
+    assert manage_url("bo@example.org") not in rows["ann@example.org"].body_text
+    assert "Hello Ann," in rows["ann@example.org"].body_text and "Hello Bo," in rows["bo@example.org"].body_text
+    # one stored map for both
+    assert rows["ann@example.org"].attachments == rows["bo@example.org"].attachments

@@ -3,7 +3,6 @@ thank-you e-mail with the receipt PDF, the staff pages and the read-only admin l
 
 The PDF's text is read with pypdf (a dev dependency; pure Python, so it works on any machine)."""
 
-import base64
 import datetime as dt
 import io
 import re
@@ -15,6 +14,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from core.models import OutboxMessage, SiteOptions
+from core.outbox import outbox_attachment_bytes
 from core.roles import COORDINATOR, FINANCE, FRONT_DESK
 from finance.models import Donation, FundEntry
 from finance.services.donations import DonationInvalid, donation_receipt_pdf, donation_record_offline
@@ -78,7 +78,7 @@ def test_a_check_donation_goes_into_the_fund_and_sends_the_receipt(site, clerk):
     [attachment] = message.attachments
     assert attachment["mimetype"] == "application/pdf"
     assert attachment["filename"] == f"receipt-{donation.receipt_number}.pdf"
-    text = pdf_text(base64.b64decode(attachment["content_b64"]))
+    text = pdf_text(outbox_attachment_bytes(attachment))
     assert "Riverside Public Library" in text
     assert "100 Main Street" in text
     assert " ".join(STATEMENT.split()) in text

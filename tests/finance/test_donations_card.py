@@ -2,7 +2,6 @@
 server: the form, the card step, the browser's return and the webhook (in both orders, repeated),
 a declined card, 3-D Secure, and bad input that creates nothing (no row, no PaymentIntent)."""
 
-import base64
 import io
 import uuid
 from decimal import Decimal
@@ -14,6 +13,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from core.models import OutboxMessage, SiteOptions
+from core.outbox import outbox_attachment_bytes
 from finance import gateway
 from finance.errors import AmountMismatch, DonationNotFound
 from finance.models import Donation, FundEntry, StripeEvent
@@ -184,7 +184,7 @@ def test_give_pay_return_then_webhook_records_the_gift_once(client, browser):
     response = client.get(answer["return_url"])
     assert response.status_code == 302 and response["Location"] == thanks_url(donation)
     message = assert_recorded_once(donation)
-    text = pdf_text(base64.b64decode(message.attachments[0]["content_b64"]))
+    text = pdf_text(outbox_attachment_bytes(message.attachments[0]))
     assert "Riverside Public Library" in text and "$25.00" in text and donation.receipt_number in text
     assert "Card" in text and "In memory of Ruth Adams" in text
 
