@@ -188,3 +188,25 @@ def _render_only(*, to, template, context, dedupe_key, attachments=None):
     from core.outbox import _render
 
     _render(template, context)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_profile_desk_get(django_user_model):
+    """``PROFILE=1``: where a desk GET's time goes (cProfile, top 25 by cumulative time)."""
+    if not os.environ.get("PROFILE"):
+        pytest.skip("PROFILE=1 to run")
+    import cProfile
+    import pstats
+
+    SiteOptions.current()
+    courses(51)
+    user = django_user_model.objects.create_superuser("coord", "c@example.org", "a-long-passw0rd")
+    client = Client()
+    client.force_login(user)
+    client.get("/staff/desk/register/")
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(5):
+        client.get("/staff/desk/register/")
+    profile.disable()
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
