@@ -122,7 +122,7 @@ def payment_start(*, order: Order, now: dt.datetime | None = None) -> tuple[Paym
             )
             payment = Payment.objects.create(order=order, provider=Payment.Provider.CARD, amount=amount,
                                              gift_amount=gift, reference=intent.id)
-            payment.registrations.set(due)
+            payment.registrations.add(*due)  # a new payment: nothing to compare with (set() would read first)
             payment.intent_status = intent.status
             log.info("payment %s started for order %s: %s registrations", payment.pk, order.pk, len(ids))
             result = (payment, intent.client_secret)
