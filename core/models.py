@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from .memo import memo_key, memoized
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, editable=False)
@@ -63,6 +65,11 @@ class SiteOptions(models.Model):
 
     @classmethod
     def current(cls) -> "SiteOptions":
+        """The one row (read once per request: ``core.memo``)."""
+        return memoized(memo_key(cls), cls._load)
+
+    @classmethod
+    def _load(cls) -> "SiteOptions":
         obj = cls.objects.order_by("pk").first()
         if obj is None:
             obj, _ = cls.objects.get_or_create(pk=1)

@@ -32,16 +32,19 @@ MAX_CLASSES = 10
 MAX_PLACED = 10
 
 
-def catalog_courses_by_id(course_ids) -> QuerySet[Course]:
+def catalog_courses_by_id(course_ids, *, meetings: bool = True) -> QuerySet[Course]:
     """Courses of the public catalog (published semester, public status) among ``course_ids``,
-    with what the cart and checkout show: relations, meetings and the first meeting's start."""
-    meetings = Meeting.objects.select_related("venue").order_by("starts_at")
-    return (
+    with what the cart and checkout show: relations, meetings (unless ``meetings=False``: a
+    checkout post that places the order shows none) and the first meeting's start."""
+    qs = (
         Course.objects.filter(pk__in=list(course_ids), status__in=PUBLIC_STATUSES, semester__is_published=True)
         .select_related("semester", "category", "venue")
-        .prefetch_related(Prefetch("meetings", queryset=meetings))
         .annotate(first_meeting_start=Min("meetings__starts_at"))
     )
+    if meetings:
+        qs = qs.prefetch_related(Prefetch("meetings", queryset=Meeting.objects.select_related("venue")
+                                          .order_by("starts_at")))
+    return qs
 
 
 class Cart:
@@ -92,13 +95,13 @@ class Cart:
     def clear(self) -> None:
         self.session.pop(CART_KEY, None)
 
-    def courses(self, *, now: dt.datetime) -> tuple[list[Course], int]:
+    def courses(self, *, now: dt.datetime, meetings: bool = True) -> tuple[list[Course], int]:
         """The cart's classes in the order they were added, and how many were dropped because
         they left the catalog. Each course carries ``seats_left`` and the rest of
         ``course_seats_annotate``, ``is_full``, and ``problem``: why registration is not open
         for it right now (the seat service checks again when the order is placed), or ""."""
         ids = self.ids
-        found = {c.pk: c for c in course_seats_annotate(catalog_courses_by_id(ids), now=now)}
+        found = {c.pk: c for c in course_seats_annotate(catalog_courses_by_id(ids, meetings=meetings), now=now)}
         kept = [pk for pk in ids if pk in found]
         if kept != ids:
             self._store(kept)

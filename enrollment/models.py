@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from classes.models import Course
+from core.memo import memo_key, memoized
 from core.models import TimeStampedModel
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
@@ -51,6 +52,11 @@ class EnrollmentOptions(models.Model):
 
     @classmethod
     def current(cls) -> "EnrollmentOptions":
+        """The one row (read once per request: ``core.memo``)."""
+        return memoized(memo_key(cls), cls._load)
+
+    @classmethod
+    def _load(cls) -> "EnrollmentOptions":
         obj = cls.objects.order_by("pk").first()
         if obj is None:
             obj, _ = cls.objects.get_or_create(pk=1)

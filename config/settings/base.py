@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "core.headers.PermissionsPolicyMiddleware",  # Permissions-Policy (PERMISSIONS_POLICY below)
     # Above everything that touches the database: an outage anywhere below → the 503 page (with the headers above).
     "core.outage.DatabaseOutageMiddleware",
+    "core.memo.RequestMemoMiddleware",  # the one-row options read once per request (core.memo)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.outage.SessionMiddleware",  # Django's, but a session save that fails in an outage → 503, not 400
     "django.middleware.common.CommonMiddleware",
@@ -128,8 +129,21 @@ AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 # across gunicorn workers and machines), else local memory (the one-process demo) ----------------
 if env.str("REDIS_URL", default=""):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env.str("REDIS_URL"), "KEY_PREFIX": "libclasses"}}
-else:
+                          "LOCATION": env.str("REDIS_URL"), "KEY_PREFIX": "libclasses"},
+              # Sessions (the cart, its checkout nonce, the hour-long grants to an order's and a
+              # gift's pages, staff logins): their own alias and key prefix, so clearing the page
+              # cache never logs anyone out. Django's cache session backend, not cached_db: every
+              # checkout step *writes* the session (cart, nonce, grant), and cached_db would still
+              # write each one to PostgreSQL. What a Redis restart without persistence costs: carts
+              # are emptied, patrons part-way through are asked to open their order again from the
+              # e-mailed link (held seats stay held until they run out; a card payment still
+              # confirms through the webhook), staff log in again. No seat, payment or message is
+              # lost — those live in PostgreSQL. Run Redis with AOF/RDB persistence to keep them.
+              "sessions": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                           "LOCATION": env.str("REDIS_URL"), "KEY_PREFIX": "libclasses-session"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_CACHE_ALIAS = "sessions"
+else:  # the one-process demo: sessions stay in the database (Django's default), the cache in memory
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "libclasses"}}
 
 # --- Content-Security-Policy (django-csp 4) and Permissions-Policy ------------------------------

@@ -21,3 +21,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 # Each test process has its own cache (never the shared Redis of CI, which other runs use too);
 # tests/conftest.py empties it around every test, so throttles never carry over.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "libclasses-test"}}
+# Sessions in the test database, as in the demo (base.py puts them in Redis when REDIS_URL is set).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"

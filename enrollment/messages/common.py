@@ -35,16 +35,31 @@ def course_fields(course) -> dict:
     }
 
 
+def courses_for_messages(course_ids) -> dict:
+    """The courses a message shows, by id, read once with all their blocks use (venue,
+    instructor, semester, meetings and their venues): two queries however many classes."""
+    from django.db.models import Prefetch
+
+    from classes.models import Course, Meeting
+
+    qs = (Course.objects.filter(pk__in=set(course_ids)).select_related("venue", "instructor", "semester")
+          .prefetch_related(Prefetch("meetings", queryset=Meeting.objects.select_related("venue"))))
+    return {course.pk: course for course in qs}
+
+
 def course_context(registration: Registration) -> dict:
     return {"registration": registration} | course_fields(registration.course)
 
 
-def ics_attachment(course, *, removed=()) -> dict:
+def ics_attachment(course, *, removed=(), program_name: str | None = None, course_url: str = "") -> dict:
     """The course's calendar file as it is now (SEQUENCE = its revision), with each meeting in
-    ``removed`` (taken off by a change) as a cancelled event."""
+    ``removed`` (taken off by a change) as a cancelled event. ``program_name`` and ``course_url``
+    when the caller has them already (else they are read)."""
     host = urlparse(settings.SITE_URL).hostname or "localhost"
-    data = course_calendar(course, course_url=absolute(course.get_absolute_url()), host=host,
-                           program_name=SiteOptions.current().program_name, removed=removed)
+    if program_name is None:
+        program_name = SiteOptions.current().program_name
+    data = course_calendar(course, course_url=course_url or absolute(course.get_absolute_url()), host=host,
+                           program_name=program_name, removed=removed)
     return {"filename": f"{course.slug}.ics", "mimetype": "text/calendar",
             "content_b64": base64.b64encode(data).decode("ascii")}
 

@@ -15,17 +15,26 @@ from . import common
 
 def queue_confirmation(order: Order, registrations: list[Registration]) -> None:
     """Confirmation and receipt: each class, its meetings, venue and map link, what to bring,
-    the amount, an .ics per class attached, and the link to cancel."""
+    the amount, an .ics per class attached, and the link to cancel.
+
+    Composed once: the classes are read once with their venue, instructor and meetings (two
+    queries for any number of classes), each class's block and calendar file are made once and
+    shared by its attendees."""
     ids = "-".join(str(r.pk) for r in sorted(registrations, key=lambda r: r.pk))
-    context = common.base_context(order) | {
-        "items": [common.course_context(r) for r in registrations],
+    base = common.base_context(order)
+    courses = common.courses_for_messages(r.course_id for r in registrations)
+    blocks: dict[int, dict] = {}
+    attachments = []
+    for r in registrations:
+        if r.course_id not in blocks:
+            course = courses[r.course_id]
+            blocks[r.course_id] = common.course_fields(course)
+            attachments.append(common.ics_attachment(course, program_name=base["site"].program_name,
+                                                     course_url=blocks[r.course_id]["course_url"]))
+    context = base | {
+        "items": [{"registration": r} | blocks[r.course_id] for r in registrations],
         "total": sum((r.patron_price for r in registrations), start=type(registrations[0].price)("0.00")),
     }
-    seen, attachments = set(), []
-    for r in registrations:
-        if r.course_id not in seen:
-            seen.add(r.course_id)
-            attachments.append(common.ics_attachment(r.course))
     outbox_enqueue(to=order.email, template="registration_confirmed", context=context,
                    dedupe_key=f"confirmation:{order.pk}:{ids}", attachments=attachments)
 

@@ -21,14 +21,17 @@ SEARCH_PATRONS = 12
 LAST_REGISTRATIONS = 5
 
 
-def desk_courses(*, now: dt.datetime) -> list[Course]:
+def desk_courses(*, now: dt.datetime, ids=None) -> list[Course]:
     """The classes the desk registers for: open or running, in semesters not yet over, with seats
-    left; soonest semester first, then by title. One query."""
+    left; soonest semester first, then by title. One query. ``ids``: only those among them (a
+    posted form checks the classes its rows chose, not the whole program)."""
     today = local(now).date()
     qs = (
         Course.objects.filter(status__in=[Course.Status.OPEN, Course.Status.RUNNING], semester__ends_on__gte=today)
         .select_related("semester").annotate(first_meeting_start=Min("meetings__starts_at"))
     )
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
     courses = course_seats_annotate(qs, now=now).order_by("semester__starts_on", "title", "pk")
     return list(courses)
 

@@ -29,8 +29,8 @@ def registrations_confirm_paid(
     confirmed: list[Registration] = []
     lost: list[Registration] = []
     with locked_atomic():
-        rows = list(Registration.objects.filter(pk__in=registration_ids).order_by("pk"))
-        courses = seats.courses_lock(r.course_id for r in rows)
+        course_ids = set(Registration.objects.filter(pk__in=registration_ids).values_list("course_id", flat=True))
+        courses = seats.courses_lock(course_ids)
         qs = Registration.objects.filter(pk__in=registration_ids).select_related("order").order_by("pk")
         rows = list(qs.select_for_update(of=("self",)) if seats.LOCKING else qs)
         for registration in rows:
@@ -39,21 +39,13 @@ def registrations_confirm_paid(
                 continue
             course_open = course.takes_registrations(now)
             in_time = course_open and registration.status in (S.HELD, S.OFFERED) and registration.expires_at > now
-            # After its hold ran out, a registration gets a seat only if one is free, nobody is
-            # waiting in line for it, the attendee has not registered again meanwhile, and its
-            # scholarship (if any) has not gone back to the fund (read under the row's lock;
-            # finance locks the registration before returning an award).
-            late_ok = (
-                course_open
-                # its Pass the Buck award already went back to the fund: the seat is not paid for
-                and registration.fund_returned == 0
-                and seats.seats_taken(course.pk, now=now) < course.capacity
-                and not Registration.objects.filter(course_id=course.pk, status=S.WAITLISTED).exists()
-                and not Registration.objects.filter(
-                    course_id=course.pk, attendee_key=registration.attendee_key, status__in=Registration.ACTIVE
-                ).exclude(pk=registration.pk).exists()
-            )
-            if registration.status in (S.HELD, S.OFFERED, S.EXPIRED) and (in_time or (not in_time and late_ok)):
+            # Inside its hold (or offer) the seat is already counted: no capacity check. After it
+            # ran out, a registration gets a seat only if one is free, nobody is waiting in line
+            # for it, the attendee has not registered again meanwhile, and its scholarship (if
+            # any) has not gone back to the fund (read under the row's lock; finance locks the
+            # registration before returning an award). Only then are those four read.
+            late_ok = not in_time and registration.status in (S.HELD, S.OFFERED, S.EXPIRED) and _late_seat_free(registration, course, course_open=course_open, now=now)
+            if registration.status in (S.HELD, S.OFFERED, S.EXPIRED) and (in_time or late_ok):
                 registration.confirmed_at = now
                 registration.expires_at = None
                 seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor, actor_label=actor_label,
@@ -72,3 +64,18 @@ def registrations_confirm_paid(
         for group in by_order.values():
             messages.queue_confirmation(group[0].order, group)
     return confirmed, lost
+
+
+def _late_seat_free(registration: Registration, course, *, course_open: bool, now: dt.datetime) -> bool:
+    """A registration paid after its hold ran out: is there still a seat for it? (Under the
+    course's and the registration's locks.)"""
+    return (
+        course_open
+        # its Pass the Buck award already went back to the fund: the seat is not paid for
+        and registration.fund_returned == 0
+        and seats.seats_taken(course.pk, now=now) < course.capacity
+        and not Registration.objects.filter(course_id=course.pk, status=S.WAITLISTED).exists()
+        and not Registration.objects.filter(
+            course_id=course.pk, attendee_key=registration.attendee_key, status__in=Registration.ACTIVE
+        ).exclude(pk=registration.pk).exists()
+    )

@@ -155,10 +155,13 @@ def order_place(
             placed = Order.objects.filter(checkout_key=checkout_key).values_list("token", flat=True).first()
             raise DuplicateCheckout("This checkout was already placed.", order_token=placed) from None
         result = PlaceResult(order=order)
+        # Counted course by course through ``seats.seats_taken``: the one count every seat service
+        # makes under the locks (the race tests hold each buyer right after it).
         taken = {pk: seats.seats_taken(pk, now=now) for pk in courses}
         in_line = set(
             Registration.objects.filter(course_id__in=courses, status=S.WAITLISTED).values_list("course_id", flat=True)
         )
+        new: list[tuple[Registration, str, str]] = []  # saved together below (seats.registrations_create)
         for i, (a, key) in enumerate(zip(attendees, keys, strict=True)):
             course = courses[a.course_id]
             registration = Registration(
@@ -173,8 +176,7 @@ def order_place(
                 if confirm_now:
                     registration.confirmed_at = now
                     why = "front desk" + (f"; override: {override_reason}" if override_reason else "")
-                    seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor,
-                                                  actor_label=actor_label, reason=why)
+                    new.append((registration, S.CONFIRMED, why))
                     result.confirmed.append(registration)
                 elif course.fee > 0:
                     # A hold never outlives the cutoff: a payment after it would land on a course
@@ -182,20 +184,18 @@ def order_place(
                     hold_end = hold_until or now + dt.timedelta(minutes=options.hold_minutes)
                     closes = course.registration_closes_at
                     registration.expires_at = min(hold_end, closes) if closes and not override_reason else hold_end
-                    seats.registration_transition(registration, S.HELD, now=now, actor=actor, actor_label=actor_label,
-                                                  reason="checkout")
+                    new.append((registration, S.HELD, "checkout"))
                     result.held.append(registration)
                 else:
                     registration.confirmed_at = now
-                    seats.registration_transition(registration, S.CONFIRMED, now=now, actor=actor,
-                                                  actor_label=actor_label, reason="free class")
+                    new.append((registration, S.CONFIRMED, "free class"))
                     result.confirmed.append(registration)
             elif join_waitlist is True or (not isinstance(join_waitlist, bool) and course.pk in join_waitlist):
-                seats.registration_transition(registration, S.WAITLISTED, now=now, actor=actor, actor_label=actor_label,
-                                              reason="course full")
+                new.append((registration, S.WAITLISTED, "course full"))
                 result.waitlisted.append(registration)
             else:
                 raise CourseFull(f"“{course.title}” is full. You can join its waitlist.", index=i)
+        seats.registrations_create(new, now=now, actor=actor, actor_label=actor_label)
         if on_placed is not None:
             on_placed(result)
         if result.confirmed:

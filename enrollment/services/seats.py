@@ -40,20 +40,19 @@ def attendee_key(*, first_name: str, last_name: str, email: str, phone: str = ""
 
 def courses_lock(course_ids) -> dict[int, Course]:
     """Lock the course rows (ascending id order) and return them. Caller holds a transaction.
-    The locks every seat service (and the week-out run, the nudges, course changes) takes first."""
-    qs = Course.objects.filter(pk__in=set(course_ids)).select_related("semester").order_by("pk")
-    if LOCKING:
-        qs = qs.select_for_update(of=("self",))
-    courses = {c.pk: c for c in qs}
-    # The cutoff needs each course's first meeting: one query for all locked courses.
+    The locks every seat service (and the week-out run, the nudges, course changes) takes first.
+    One query: the cutoff needs each course's first meeting, read with the row as a subquery
+    (``first_meeting_start``), under the same lock."""
+    from django.db.models import OuterRef, Subquery
+
     from classes.models import Meeting
 
-    by_course: dict[int, list] = {}
-    for meeting in Meeting.objects.filter(course_id__in=courses).order_by("starts_at"):
-        by_course.setdefault(meeting.course_id, []).append(meeting)
-    for pk, course in courses.items():
-        course.first_meeting_start = by_course[pk][0].starts_at if by_course.get(pk) else None
-    return courses
+    first = Meeting.objects.filter(course_id=OuterRef("pk")).order_by("starts_at").values("starts_at")[:1]
+    qs = (Course.objects.filter(pk__in=set(course_ids)).select_related("semester")
+          .annotate(first_meeting_start=Subquery(first)).order_by("pk"))
+    if LOCKING:
+        qs = qs.select_for_update(of=("self",))
+    return {c.pk: c for c in qs}
 
 
 def seats_taken(course_id: int, *, now: dt.datetime) -> int:
@@ -78,6 +77,23 @@ def registration_transition(
         registration=registration, at=now, actor=actor, actor_label=actor_label[:80],
         from_status=before, to_status=to, reason=reason[:300],
     )
+
+
+def registrations_create(entries, *, now: dt.datetime, actor=None, actor_label: str = "system") -> None:
+    """New registrations with their first status, saved together: ``entries`` are
+    ``(registration, status, reason)``; each status is checked against the table, the rows are
+    inserted in one query and their audit rows in another (``registration_transition`` for a new
+    row, in bulk). Call it under the courses' locks."""
+    for registration, to, _reason in entries:
+        if registration.pk or to not in TRANSITIONS[""]:
+            raise InvalidTransition(f"A new registration cannot become {to}.")
+        registration.status = to
+    Registration.objects.bulk_create([registration for registration, _to, _reason in entries])
+    RegistrationEvent.objects.bulk_create([
+        RegistrationEvent(registration=registration, at=now, actor=actor, actor_label=actor_label[:80],
+                          from_status="", to_status=to, reason=reason[:300])
+        for registration, to, reason in entries
+    ])
 
 
 def course_check_open(course: Course, *, now: dt.datetime, index: int | None = None) -> None:

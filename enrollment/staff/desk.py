@@ -77,6 +77,17 @@ def _buyer_initial(order: Order) -> dict:
     }
 
 
+def _posted_courses(data) -> set[int]:
+    """The class ids a posted desk form's rows chose (the form checks each one)."""
+    if data is None:
+        return set()
+    ids = set()
+    for key, value in data.items():
+        if key.startswith("row") and key.endswith("-course") and value.strip().isdigit() and len(value.strip()) < 19:
+            ids.add(int(value))
+    return ids
+
+
 # --- views ---------------------------------------------------------------------------------
 
 class DeskView(View):
@@ -130,8 +141,10 @@ class DeskRegisterView(DeskView):
     def _form(self, data=None, *, rebuild=False, initial_buyer=None) -> DeskRegistrationForm:
         user = self.request.user
         now = timezone.now()
+        # A post looks up only the classes its rows chose; the whole list is read if the page is shown.
+        courses = DeskCourses(now=now, load=lambda ids: desk_courses(now=now, ids=ids), wanted=_posted_courses(data))
         return DeskRegistrationForm(
-            data, courses=DeskCourses(courses=desk_courses(now=now), now=now), can_override=user.has_perm(OVERRIDE),
+            data, courses=courses, can_override=user.has_perm(OVERRIDE),
             methods=METHODS,
             can_take_money=user.has_perm(TAKE_PAYMENT), initial_buyer=initial_buyer, rebuild=rebuild,
             can_grant=user.has_perm("finance.grant_scholarship"),

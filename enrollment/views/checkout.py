@@ -9,6 +9,7 @@ that cannot be had quickly (``core.locking.Busy``) is "busy, please try again", 
 import logging
 
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -139,6 +140,8 @@ class CheckoutView(View):
     def _render(self, request, checkout: CheckoutForm, cart: Cart, *, status: int = 200, fund_short: str = "",
                 busy: bool = False):
         totals = checkout_total(checkout)
+        # A post shown again: its courses were read without their meetings (one query for all here).
+        prefetch_related_objects([block.course for block in checkout.blocks], "meetings")
         return render(request, self.template_name, {
             "fund_short": fund_short,
             "busy": busy,
@@ -179,7 +182,9 @@ class CheckoutView(View):
         placed = cart.placed_order_token(nonce)
         if placed:
             return self._replayed(request, placed, now=now)
-        courses, _dropped = cart.courses(now=now)
+        # Only what the form checks (seats left, the first meeting's start): the seat service reads
+        # the courses again under their locks; a page shown again reads their meetings then.
+        courses, _dropped = cart.courses(now=now, meetings=False)
         if not courses:
             messages.info(request, "Your cart is empty. Choose a class first.")
             return redirect("enrollment:cart")

@@ -200,14 +200,18 @@ def desk_register(
             checkout_key=checkout_key, desk=True,
         )
         order = placed.order
-        take = order_balance(order).due if amount is None else amount
+        balance = order_balance(order)
+        take = balance.due if amount is None else amount
         payment = None
         if take > 0:
             payment = payment_record_offline(
                 order=order, registrations=placed.confirmed, provider=provider, amount=take, reference=reference,
                 payer=payer, taken_by=actor, now=now,
             )
-        balance = order_balance(order)
+            # The order is this transaction's own (no one else can see it yet): its balance after
+            # the payment is the one before less what was taken; no need to read it again.
+            balance = OrderBalance(charges=balance.charges, paid=balance.paid + payment.amount - payment.gift_amount,
+                                   refunded=balance.refunded)
     log.info("desk registration: order %s, %s seats, by user %s", order.pk, len(placed.confirmed), actor.pk)
     return DeskResult(order=order, registrations=placed.confirmed, payment=payment, balance=balance)
 

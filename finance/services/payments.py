@@ -85,7 +85,7 @@ def payment_start(*, order: Order, now: dt.datetime | None = None) -> tuple[Paym
         list(Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True))
         due = selectors.registrations_payable(order, now=now)
         ids = [r.pk for r in due]
-        amount = sum((selectors.registration_due(r) for r in due), ZERO)
+        amount = sum(selectors.registrations_due(due).values(), ZERO)
         gift = selectors.order_gift_due(order) if due else ZERO
         amount += gift
         pending = Payment.objects.filter(order=order, provider=Payment.Provider.CARD, status=P.PENDING)
@@ -122,7 +122,7 @@ def payment_start(*, order: Order, now: dt.datetime | None = None) -> tuple[Paym
             )
             payment = Payment.objects.create(order=order, provider=Payment.Provider.CARD, amount=amount,
                                              gift_amount=gift, reference=intent.id)
-            payment.registrations.set(due)
+            payment.registrations.add(*due)  # a new payment: nothing to compare with (set() would read first)
             payment.intent_status = intent.status
             log.info("payment %s started for order %s: %s registrations", payment.pk, order.pk, len(ids))
             result = (payment, intent.client_secret)
@@ -196,7 +196,11 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
                 transaction.on_commit(partial(refund_issue, refund_id=refund.pk), robust=True)
         else:
             gift_record(payment=payment, now=now)
-    shares = selectors.payment_shares(payment)
+    handled = {r.pk for r in confirmed} | {r.pk for r in lost}
+    # Every seat confirmed now (the usual case): nothing to refund, no shares to work out.
+    others = [] if handled >= set(ids) else list(
+        payment.registrations.exclude(pk__in=handled).filter(status=S.CONFIRMED))
+    shares = selectors.payment_shares(payment) if lost or others else {}
     refunds = []
     for registration in lost:
         refund = refund_create_once(
@@ -208,8 +212,7 @@ def _succeed(payment: Payment, intent, *, now: dt.datetime) -> ConfirmResult:
             refunds.append(refund)
     if lost:
         notices.queue_seat_lost(payment, lost, {r.pk: shares.get(r.pk, ZERO) for r in lost})
-    handled = {r.pk for r in confirmed} | {r.pk for r in lost}
-    for registration in payment.registrations.exclude(pk__in=handled).filter(status=S.CONFIRMED):
+    for registration in others:
         # Already confirmed: paid twice (two tabs, two cards)? Give this payment's share back.
         share = shares.get(registration.pk, ZERO)
         if selectors.registration_paid(registration, exclude_payment_id=payment.pk) >= registration.price:

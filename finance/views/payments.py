@@ -123,7 +123,10 @@ class PayView(_OrderPage):
         except Busy:
             return _busy(request)
         now = timezone.now()
-        payable = selectors.registrations_payable(order, now=now)
+        # What payment_start just charged for, from the order's registrations read above (the same
+        # rule as selectors.registrations_payable; no second read).
+        payable = [r for r in registrations if r.status in (S.HELD, S.OFFERED) and r.expires_at is not None
+                   and r.expires_at > now and r.price > 0]
         expires_at = min(r.expires_at for r in payable) if payable else None
         context |= {
             "payment": payment, "client_secret": client_secret, "payable": payable, "expires_at": expires_at,

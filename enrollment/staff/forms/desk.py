@@ -15,9 +15,13 @@ teen classes), with a button for more rows.
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from classes import cutoff_words
 from classes.models import Course
@@ -104,16 +108,67 @@ def course_label(course: Course, *, now) -> str:
     return " · ".join(parts)
 
 
-@dataclass
 class DeskCourses:
-    """The classes the desk can pick from (open or running, current and upcoming semesters)."""
+    """The classes the desk can pick from (open or running, current and upcoming semesters),
+    read only as far as needed: a posted form looks up the classes its rows chose (one query for
+    them, ``load(ids)``); the page reads every class (``load(None)``) only when it is shown, and
+    renders their list once for all rows (``options_html``)."""
 
-    courses: list[Course]
-    now: dt.datetime
+    def __init__(self, *, now: dt.datetime, load, wanted=()):
+        self.now = now
+        self._load = load
+        self._wanted = {pk for pk in wanted if 0 < pk < 2**62}
+        self._all: list[Course] | None = None
+        self._some: dict[int, Course] | None = None
 
-    def __post_init__(self):
-        self.by_id = {c.pk: c for c in self.courses}
-        self.choices = [("", "Choose a class…")] + [(str(c.pk), course_label(c, now=self.now)) for c in self.courses]
+    @property
+    def courses(self) -> list[Course]:
+        if self._all is None:
+            self._all = list(self._load(None))
+        return self._all
+
+    def get(self, pk: int) -> Course | None:
+        """One of the classes offered, or None."""
+        if self._all is not None:
+            return self.by_id.get(pk)
+        if self._some is None:
+            self._some = {c.pk: c for c in self._load(self._wanted)} if self._wanted else {}
+        if pk not in self._some and pk not in self._wanted:  # not posted: look in the whole list
+            return self.by_id.get(pk)
+        return self._some.get(pk)
+
+    @cached_property
+    def by_id(self) -> dict[int, Course]:
+        return {c.pk: c for c in self.courses}
+
+    @cached_property
+    def choices(self) -> list[tuple[str, str]]:
+        return [("", "Choose a class…")] + [(str(c.pk), course_label(c, now=self.now)) for c in self.courses]
+
+    @cached_property
+    def options_html(self) -> str:
+        """Every row's ``<option>`` list, rendered once (``SharedOptionsSelect`` marks the row's choice)."""
+        return "".join(format_html('<option value="{}">{}</option>', value, label) for value, label in self.choices)
+
+
+class SharedOptionsSelect(forms.Select):
+    """A ``<select>`` whose options are the page's one rendered list (``DeskCourses.options_html``):
+    the same HTML as Django's Select, without rendering the list again for every row."""
+
+    def __init__(self, attrs=None, *, courses: DeskCourses):
+        super().__init__(attrs)
+        self.courses = courses
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        options = self.courses.options_html
+        chosen = "" if value is None else str(value)
+        if chosen:
+            mark = format_html('<option value="{}">', chosen)
+            options = options.replace(mark, mark[:-1] + " selected>", 1)
+        elif options.startswith('<option value="">'):
+            options = '<option value="" selected>' + options[len('<option value="">'):]
+        return mark_safe(f'<select name="{conditional_escape(name)}"{flatatt(final)}>{options}</select>')  # noqa: S308
 
 
 class AttendeeRowForm(forms.Form):
@@ -149,8 +204,8 @@ class AttendeeRowForm(forms.Form):
             what = ("Pass the Buck scholarship (the fund pays half)" if name == "scholarship"
                     else form_field.label.lower())
             form_field.widget.attrs["aria-label"] = f"Row {row} {what}" if row else what
-        self.fields["course"].widget.choices = courses.choices
-        self.fields["course"].widget.attrs["class"] = "desk-course"
+        course_attrs = dict(self.fields["course"].widget.attrs, **{"class": "desk-course"})
+        self.fields["course"].widget = SharedOptionsSelect(course_attrs, courses=courses)
         self.fields["age"].widget.attrs["inputmode"] = "numeric"
         self.fields["relationship"].choices = [
             (Registration.Relationship.SELF, "The patron"), (Registration.Relationship.FAMILY, "Family"),
@@ -178,8 +233,9 @@ class AttendeeRowForm(forms.Form):
             pk = int(raw)
         except ValueError:
             raise ValidationError("Choose a class from the list.") from None
-        if pk in self.courses.by_id:
-            return self.courses.by_id[pk]
+        offered = self.courses.get(pk) if 0 < pk < 2**62 else None
+        if offered is not None:
+            return offered
         course = Course.objects.filter(pk=pk).select_related("semester").first() if 0 < pk < 2**62 else None
         if course is None:
             raise ValidationError("Choose a class from the list.")
