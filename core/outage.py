@@ -1,4 +1,8 @@
-"""A database outage answers 503 with ``Retry-After`` and a short page, not a 500.
+"""A database or cache outage answers 503 with ``Retry-After`` and a short page, not a 500.
+
+In production the cache is Redis, which also holds the sessions and the catalog's shared pages
+and version keys: Redis out of reach is an outage like the database's (a catalog page or a course
+save that cannot reach the cache changes nothing and says so, rather than a 500).
 
 ``DatabaseOutageMiddleware`` (first in ``MIDDLEWARE``) turns any request that failed because the
 database was unreachable into ``templates/503.html``, rendered with no request and no database (no
@@ -34,17 +38,23 @@ PAYMENT_RETURNS = {"finance:payment-return", "finance:payment-return-link", "fin
                    "finance:donate-return-link"}
 _MARK = "_database_outage"
 
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 try:  # psycopg's own errors, in case one escapes Django's wrapping (e.g. while connecting)
     import psycopg
 
-    OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
-        OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+    OUTAGE_ERRORS += (psycopg.OperationalError, psycopg.InterfaceError)
 except ImportError:  # pragma: no cover - psycopg is a dependency
-    OUTAGE_ERRORS = (OperationalError, InterfaceError)
+    pass
+try:  # Redis (cache, sessions) unreachable or not answering
+    import redis
+
+    OUTAGE_ERRORS += (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+except ImportError:  # pragma: no cover - redis is a dependency
+    pass
 
 
 def is_outage(exc: BaseException | None) -> bool:
-    """True when ``exc`` is, or was caused by, the database being unreachable."""
+    """True when ``exc`` is, or was caused by, the database or the cache being unreachable."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, OUTAGE_ERRORS):
@@ -83,7 +93,7 @@ class DatabaseOutageMiddleware:
         response = self.get_response(request)
         if getattr(request, _MARK, False):
             match = getattr(request, "resolver_match", None)  # never the path: it may hold a token
-            log.warning("database unavailable: %s %s answered 503", request.method,
+            log.warning("database or cache unavailable: %s %s answered 503", request.method,
                         match.view_name if match else "-")
             return outage_response(request)
         return response

@@ -123,3 +123,39 @@ def test_postgresql_unreachable_for_real_is_the_503_page(client):
         connection.settings_dict["PORT"] = port
     assert_outage_page(response)
     assert client.get("/").status_code == 200  # back as soon as the database is
+
+
+
+REDIS_DOWN = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens: as when Redis is down
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+
+
+@pytest.mark.parametrize("url", ["/", "/cart/"])
+def test_the_cache_out_of_reach_is_the_503_page_too(client, settings, url):
+    """In production Redis holds the cache, the sessions and the catalog's shared pages: the
+    catalog (which reads the cache) and a session kept in the cache answer 503, not 500."""
+    course_with_meetings()
+    settings.CACHES = REDIS_DOWN  # Django's setting_changed receiver rebuilds the cache handler
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    client.raise_request_exception = False
+    assert_outage_page(client.get(url))
+
+
+def test_a_course_save_without_the_cache_changes_nothing(settings):
+    """A course saved while the cache is out of reach (its catalog version cannot be bumped) is
+    not saved at all: the transaction rolls back, and the page that saved it is the outage page."""
+    from django.db import transaction
+
+    from core.outage import is_outage
+
+    course = course_with_meetings()
+    title = course.title
+    settings.CACHES = REDIS_DOWN
+    course.title = "Renamed while Redis is down"
+    with pytest.raises(Exception) as caught:
+        with transaction.atomic():
+            course.save()
+    assert is_outage(caught.value)
+    course.refresh_from_db()
+    assert course.title == title
