@@ -1,0 +1,164 @@
+"""Rows (d)-(g), (i) and (j): registrations per second (to "held", at the desk, by card end to end)
+with the web workers' CPU per registration, opening morning with its correctness checks, contention
+ratios, and the site while one course row is locked."""
+
+import asyncio
+import itertools
+import time
+
+from .flows import Stripe, checkout_to_held, desk_cash, pay_by_card, staff_login
+from .load import closed_loop
+from .report import Row, ratio
+from .seed import STAFF_PASSWORD, STAFF_USER, bench_courses
+
+_numbers = itertools.count(1)
+
+
+def _measure(stack, clients: int, count: int, action) -> tuple[float, float, int, object]:
+    """Run ``action(client, n) -> Outcome`` ``count`` times on ``clients`` clients; returns
+    (successes per second, web CPU ms per success, successes, recorder)."""
+    done = []
+
+    async def run(client, i):
+        outcome = await action(client, next(_numbers))
+        if outcome.ok:
+            done.append(outcome)
+
+    cpu = stack.web_cpu_seconds()
+    start = time.perf_counter()
+    recorder = asyncio.run(closed_loop(stack.base_url, clients, run, count=count))
+    elapsed = time.perf_counter() - start
+    cpu = stack.web_cpu_seconds() - cpu
+    n = len(done)
+    return (n / elapsed if elapsed else 0.0), (cpu * 1000 / n if n else 0.0), n, recorder
+
+
+def _row(key, what, rate, cpu_ms, n, count, recorder, goal, ok) -> Row:
+    row = Row(key, what, f"{rate:.1f}/s, {cpu_ms:.0f} ms web CPU each ({n}/{count} done)", goal, "", ok)
+    if recorder.all_5xx():
+        row.violations.append(f"{recorder.all_5xx()} 5xx or failed requests")
+    if n < count:
+        row.passed = False
+    return row
+
+
+def held_rate(stack, courses, clients: int, count: int):
+    async def one(client, n):
+        course = courses[n % len(courses)]
+        return await checkout_to_held(client, course.get_absolute_url(), course.pk, n)
+    return _measure(stack, clients, count, one)
+
+
+def run_all(stack, rows, step, size) -> None:
+    count = size("registrations")
+    spread = bench_courses("reg", 60, 100000)
+    stripe = Stripe(stack.env["STRIPE_API_BASE"], stack.webhook_secret)
+    base: dict = {}
+
+    def d():
+        rate, cpu_ms, n, rec = held_rate(stack, spread, 8, count)
+        base["rate"] = rate
+        return _row("d", "registrations/s to held, 8 clients", rate, cpu_ms, n, count, rec,
+                    "≥ 60/s, ≤ 20 ms web CPU", rate >= 60 and cpu_ms <= 20)
+
+    def e():
+        course = spread[0]
+
+        async def one(client, n):
+            if not getattr(client, "staff", False):
+                client.staff = await staff_login(client, STAFF_USER, STAFF_PASSWORD)
+            return await desk_cash(client, course.pk, n)
+        rate, cpu_ms, n, rec = _measure(stack, 8, count // 2, one)
+        return _row("e", "desk cash registrations/s, 8 clients", rate, cpu_ms, n, count // 2, rec, "≥ 35/s",
+                    rate >= 35)
+
+    def f():
+        async def one(client, n):
+            course = spread[n % len(spread)]
+            held = await checkout_to_held(client, course.get_absolute_url(), course.pk, n)
+            return await pay_by_card(client, stripe, held.location) if held.ok else held
+        rate, cpu_ms, n, rec = _measure(stack, 8, count // 2, one)
+        return _row("f", "card end to end registrations/s, 8 clients", rate, cpu_ms, n, count // 2, rec,
+                    "≥ 30/s", rate >= 30)
+
+    step(rows, "d", "registrations to held", d)
+    step(rows, "e", "desk cash", e)
+    step(rows, "f", "card end to end", f)
+    step(rows, "g", "opening morning", lambda: morning(stack, stripe, size("morning_seats"), size("morning_buyers")))
+
+    def i():
+        rate32, _, n32, rec32 = held_rate(stack, spread, 32, count)
+        hot = bench_courses("hot", 1, 100000)
+        rate_hot, _, nhot, rechot = held_rate(stack, hot, 8, count)
+        ref = base.get("rate") or held_rate(stack, spread, 8, count)[0]
+        r1, r2 = ratio(rate32, ref), ratio(rate_hot, ref)
+        row = Row("i", "contention: 32 ÷ 8 clients; one hot class ÷ 60 classes",
+                  f"{rate32:.1f}/s at 32, {rate_hot:.1f}/s on one class, vs {ref:.1f}/s", "keep ≥ 0.95",
+                  f"{r1:.2f}; {r2:.2f}", r1 >= 0.95 and r2 >= 0.95)
+        bad = rec32.all_5xx() + rechot.all_5xx()
+        if bad:
+            row.violations.append(f"{bad} 5xx or failed requests")
+        return row
+
+    step(rows, "i", "contention", i)
+    from .rows_pages import locked_row
+
+    locked = bench_courses("locked", 1, 100000)[0]
+    other = spread[1]
+    step(rows, "j", "one row locked", lambda: locked_row(stack.base_url, locked.pk, locked.get_absolute_url(),
+                                                         size("lock_seconds"), other_path=other.get_absolute_url()))
+
+
+def morning(stack, stripe: Stripe, seats: int, buyers: int) -> Row:
+    """``seats`` seats over classes of 40, ``buyers`` buyers paying by card, one seat an order, each
+    trying classes until all are full. Time to the last seat; then 0 oversold (confirmed ≤ capacity),
+    0 lost (every paid order confirmed or refunded), 0 5xx."""
+    from enrollment.models import Registration
+    from finance.models import Payment
+
+    courses = bench_courses("morning", max(1, seats // 40), 40)
+    full: set[int] = set()
+    paid_fail = []
+    last = [0.0]
+    start = time.perf_counter()
+
+    async def buyer(client, i):
+        while len(full) < len(courses):
+            free = [c for c in courses if c.pk not in full]
+            course = free[(i + len(full)) % len(free)]
+            n = next(_numbers)
+            held = await checkout_to_held(client, course.get_absolute_url(), course.pk, n)
+            if not held.ok:
+                if held.why == "full":
+                    full.add(course.pk)
+                    continue
+                return False
+            paid = await pay_by_card(client, stripe, held.location)
+            if paid.ok:
+                last[0] = time.perf_counter()
+            else:
+                paid_fail.append(paid.why)
+        return False
+
+    recorder = asyncio.run(closed_loop(stack.base_url, buyers, buyer, count=buyers))
+    took = last[0] - start
+    ids = [c.pk for c in courses]
+    confirmed = {c.pk: Registration.objects.filter(course_id=c.pk, status="confirmed").count() for c in courses}
+    oversold = sum(max(0, n - c.capacity) for c, n in ((c, confirmed[c.pk]) for c in courses))
+    lost = 0
+    for payment in Payment.objects.filter(status="succeeded", registrations__course_id__in=ids).distinct():
+        if payment.refunds.exists():
+            continue
+        lost += payment.registrations.exclude(status="confirmed").count()
+    total = sum(confirmed.values())
+    row = Row("g", f"opening morning: {seats} seats, {buyers} buyers, card",
+              f"last seat at {took:.1f} s; {total}/{seats} confirmed; {oversold} oversold, {lost} lost, "
+              f"{recorder.all_5xx()} 5xx; {len(paid_fail)} card steps failed", "≤ 20 s, 0 oversold/lost/5xx", "",
+              took <= 20 and total == seats)
+    if oversold:
+        row.violations.append(f"{oversold} seats oversold")
+    if lost:
+        row.violations.append(f"{lost} paid seats lost")
+    if recorder.all_5xx():
+        row.violations.append(f"{recorder.all_5xx()} 5xx or failed requests")
+    return row
