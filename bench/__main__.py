@@ -29,6 +29,9 @@ def size(name: str):
 
 def step(rows: list[Row], key: str, what: str, run) -> None:
     """Run one row; an exception in the bench is printed and the row left as not measured."""
+    only = os.environ.get("BENCH_ONLY", "").split(",")
+    if only != [""] and key not in only:
+        return
     started = time.perf_counter()
     print(f"bench: {key} {what} …", flush=True)
     try:

@@ -31,12 +31,13 @@ def letters(n: int, width: int = 5) -> str:
 
 
 class FormFields(HTMLParser):
-    """The fields of the first form whose tag contains ``marker``, with their rendered values
-    (a select's selected option, else its first non-empty one; checked boxes only)."""
+    """The fields of the first form whose tag contains ``marker``, with the values a browser would
+    post (a select's selected option, else its first; checked boxes only); ``choices``: each
+    select's option values."""
 
     def __init__(self, marker: str):
         super().__init__()
-        self.marker, self.data = marker, {}
+        self.marker, self.data, self.choices = marker, {}, {}
         self._in, self._select = False, None
 
     def handle_starttag(self, tag, attrs):
@@ -56,7 +57,8 @@ class FormFields(HTMLParser):
             self._select = name
         elif tag == "option" and self._select:
             value = a.get("value", "")
-            if "selected" in a or (value and not self.data.get(self._select)):
+            self.choices.setdefault(self._select, []).append(value)
+            if "selected" in a or len(self.choices[self._select]) == 1:  # as a browser: else the first
                 self.data[self._select] = value
 
     def handle_endtag(self, tag):
@@ -66,9 +68,13 @@ class FormFields(HTMLParser):
             self._in = False
 
 
-def form_fields(html: str, marker: str) -> dict:
+def form_fields(html: str, marker: str, *, choose: tuple[str, ...] = ()) -> dict:
+    """The form's fields; each select named in ``choose`` left empty gets its first real option."""
     parser = FormFields(marker)
     parser.feed(html)
+    for name in choose:
+        if not parser.data.get(name):
+            parser.data[name] = next((v for v in parser.choices.get(name, []) if v), "")
     return parser.data
 
 
@@ -105,7 +111,7 @@ async def checkout_to_held(client: Client, course_path: str, course_id: int, n: 
     form = await client.get("/checkout/", label="checkout page")
     if form.status != 200:
         return Outcome(False, f"checkout page {form.status}")
-    data = form_fields(form.text, "checkout-form")
+    data = form_fields(form.text, "checkout-form", choose=("buyer-referral",))
     if seats > 1:  # the attendee count: the page rebuilds the attendee forms, as a patron's click does
         data.update({"class0-attendees": str(seats), "action": "update"})
         form = await client.post("/checkout/", data, label="checkout update")
@@ -117,19 +123,18 @@ async def checkout_to_held(client: Client, course_path: str, course_id: int, n: 
     placed = await client.post("/checkout/", data, label="checkout place")
     if placed.status == 302:
         return Outcome(True, location=placed.headers.get("Location", ""))
-    full = "is full" in placed.text
-    return Outcome(False, "full" if full else f"place {placed.status}")
+    if "is full" in placed.text:
+        return Outcome(False, "full")
+    return Outcome(False, f"place {placed.status}: {first_error(placed.text)}")
 
 
 async def pay_by_card(client: Client, stripe: Stripe, pay_link: str) -> Outcome:
     """The pay page (from the order's link), the card tokenized and confirmed as checkout.js does
     with localstripe, the return page, then Stripe's webhook for the same PaymentIntent."""
     http: aiohttp.ClientSession = client.session  # to localstripe: another host, no cookies of ours
-    link = await client.get(pay_link, label="pay link", read=False)
-    if link.status != 302:
-        return Outcome(False, f"pay link {link.status}")
-    pay_path = link.headers["Location"]
-    page = await client.get(pay_path, label="pay page")
+    page = await client.get(pay_link, label="pay page")
+    if page.status == 302:  # an order's token link: exchanged for a grant, then the page
+        page = await client.get(page.headers["Location"], label="pay page")
     if page.status != 200:
         return Outcome(False, f"pay page {page.status}")
     attrs = dict(PAY_DATA.findall(page.text))
@@ -147,8 +152,8 @@ async def pay_by_card(client: Client, stripe: Stripe, pay_link: str) -> Outcome:
     if confirm.status != 200:
         return Outcome(False, f"pay confirm {confirm.status}")
     back = await client.get(json.loads(confirm.text)["return_url"], label="payment return", read=False)
-    if back.status != 302:
-        return Outcome(False, f"payment return {back.status}")
+    if back.status != 302 or not back.headers.get("Location", "").endswith("/done/"):
+        return Outcome(False, f"payment return {back.status} (not to the confirmation)")
     auth = {"Authorization": f"Bearer {stripe.secret_key}"}
     async with http.get(f"{stripe.base_url}/v1/payment_intents/{intent}", headers=auth) as response:
         body = await response.json()
@@ -182,7 +187,7 @@ async def desk_cash(client: Client, course_id: int, n: int) -> Outcome:
     page = await client.get("/staff/desk/register/", label="desk page")
     if page.status != 200:
         return Outcome(False, f"desk page {page.status}")
-    data = form_fields(page.text, "desk-register-form")
+    data = form_fields(page.text, "desk-register-form", choose=("buyer-referral",))
     tag = letters(n)
     data.update({
         "buyer-first_name": "Dee", "buyer-last_name": f"Desk{tag}", "buyer-email": f"desk-{n}@bench.example",
@@ -191,7 +196,16 @@ async def desk_cash(client: Client, course_id: int, n: int) -> Outcome:
         "row0-relationship": "self",
     })
     data.pop("action", None)
-    done = await client.post("/staff/desk/register/", data, label="desk place", read=False)
+    done = await client.post("/staff/desk/register/", data, label="desk place")
     if done.status == 302 and "/staff/desk/orders/" in done.headers.get("Location", ""):
         return Outcome(True, location=done.headers["Location"])
-    return Outcome(False, f"desk place {done.status}")
+    return Outcome(False, f"desk place {done.status}: {first_error(done.text)}")
+
+
+def first_error(html: str) -> str:
+    """The first error message on a page (for the bench's "not done" line), tags stripped."""
+    for marker in ('class="errorlist', 'role="alert"', 'class="errornote'):
+        at = html.find(marker)
+        if at >= 0:
+            return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[at:at + 600])).strip()[:160]
+    return ""

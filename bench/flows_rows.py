@@ -5,6 +5,7 @@ ratios, and the site while one course row is locked."""
 import asyncio
 import itertools
 import time
+from collections import Counter
 
 from .flows import Stripe, checkout_to_held, desk_cash, pay_by_card, staff_login
 from .load import closed_loop
@@ -17,12 +18,14 @@ _numbers = itertools.count(1)
 def _measure(stack, clients: int, count: int, action) -> tuple[float, float, int, object]:
     """Run ``action(client, n) -> Outcome`` ``count`` times on ``clients`` clients; returns
     (successes per second, web CPU ms per success, successes, recorder)."""
-    done = []
+    done, failed = [], Counter()
 
     async def run(client, i):
         outcome = await action(client, next(_numbers))
         if outcome.ok:
             done.append(outcome)
+        else:
+            failed[outcome.why] += 1
 
     cpu = stack.web_cpu_seconds()
     start = time.perf_counter()
@@ -30,6 +33,8 @@ def _measure(stack, clients: int, count: int, action) -> tuple[float, float, int
     elapsed = time.perf_counter() - start
     cpu = stack.web_cpu_seconds() - cpu
     n = len(done)
+    if failed:
+        print(f"bench:   not done: {dict(failed)}", flush=True)
     return (n / elapsed if elapsed else 0.0), (cpu * 1000 / n if n else 0.0), n, recorder
 
 
@@ -42,10 +47,17 @@ def _row(key, what, rate, cpu_ms, n, count, recorder, goal, ok) -> Row:
     return row
 
 
+def targets(courses) -> list[tuple[str, int]]:
+    """(course page path, id) of each course, read before the event loop runs (no ORM in it)."""
+    return [(course.get_absolute_url(), course.pk) for course in courses]
+
+
 def held_rate(stack, courses, clients: int, count: int):
+    paths = targets(courses)
+
     async def one(client, n):
-        course = courses[n % len(courses)]
-        return await checkout_to_held(client, course.get_absolute_url(), course.pk, n)
+        path, pk = paths[n % len(paths)]
+        return await checkout_to_held(client, path, pk, n)
     return _measure(stack, clients, count, one)
 
 
@@ -73,9 +85,11 @@ def run_all(stack, rows, step, size) -> None:
                     rate >= 35)
 
     def f():
+        paths = targets(spread)
+
         async def one(client, n):
-            course = spread[n % len(spread)]
-            held = await checkout_to_held(client, course.get_absolute_url(), course.pk, n)
+            path, pk = paths[n % len(paths)]
+            held = await checkout_to_held(client, path, pk, n)
             return await pay_by_card(client, stripe, held.location) if held.ok else held
         rate, cpu_ms, n, rec = _measure(stack, 8, count // 2, one)
         return _row("f", "card end to end registrations/s, 8 clients", rate, cpu_ms, n, count // 2, rec,
@@ -117,20 +131,21 @@ def morning(stack, stripe: Stripe, seats: int, buyers: int) -> Row:
     from finance.models import Payment
 
     courses = bench_courses("morning", max(1, seats // 40), 40)
+    paths = targets(courses)
     full: set[int] = set()
     paid_fail = []
     last = [0.0]
     start = time.perf_counter()
 
     async def buyer(client, i):
-        while len(full) < len(courses):
-            free = [c for c in courses if c.pk not in full]
-            course = free[(i + len(full)) % len(free)]
+        while len(full) < len(paths):
+            free = [t for t in paths if t[1] not in full]
+            path, pk = free[(i + len(full)) % len(free)]
             n = next(_numbers)
-            held = await checkout_to_held(client, course.get_absolute_url(), course.pk, n)
+            held = await checkout_to_held(client, path, pk, n)
             if not held.ok:
                 if held.why == "full":
-                    full.add(course.pk)
+                    full.add(pk)
                     continue
                 return False
             paid = await pay_by_card(client, stripe, held.location)

@@ -45,7 +45,8 @@ def test_form_fields_reads_the_marked_form_only():
             '<select name="s"><option value="">-</option><option value="7">a</option></select>'
             '<select name="t"><option value="1">a</option><option value="2" selected>b</option></select>'
             '<input type="submit" name="action" value="place"></form>')
-    assert form_fields(html, "checkout-form") == {"nonce": "n&1", "d": "y", "s": "7", "t": "2"}
+    assert form_fields(html, "checkout-form") == {"nonce": "n&1", "d": "y", "s": "", "t": "2"}
+    assert form_fields(html, "checkout-form", choose=("s",))["s"] == "7"
 
 
 def test_letters_spell_distinct_names():
