@@ -104,10 +104,13 @@ async def checkout_to_held(client: Client, course_path: str, course_id: int, n: 
     page = await client.get(course_path, label="course page")
     if page.status != 200:
         return Outcome(False, f"course page {page.status}")
-    added = await client.post("/cart/add/", {"csrfmiddlewaretoken": page.csrf(), "course": str(course_id)},
-                              label="cart add", read=False)
-    if added.status != 302:
-        return Outcome(False, f"cart add {added.status}")
+    if "Join the waitlist" in page.text:
+        return Outcome(False, "full")
+    if page.csrf():  # no Register button: the class is in this visitor's cart already (a retry)
+        added = await client.post("/cart/add/", {"csrfmiddlewaretoken": page.csrf(), "course": str(course_id)},
+                                  label="cart add", read=False)
+        if added.status != 302:
+            return Outcome(False, f"cart add {added.status}")
     form = await client.get("/checkout/", label="checkout page")
     if form.status != 200:
         return Outcome(False, f"checkout page {form.status}")
@@ -122,7 +125,10 @@ async def checkout_to_held(client: Client, course_path: str, course_id: int, n: 
         data[f"class0-attendee{i}-last_name"] = f"Bench{letters(n)}{LETTERS[i % 26]}"
     placed = await client.post("/checkout/", data, label="checkout place")
     if placed.status == 302:
-        return Outcome(True, location=placed.headers.get("Location", ""))
+        location = placed.headers.get("Location", "")
+        if "/pay/" not in location:  # filled meanwhile: the page put them on the waitlist
+            return Outcome(False, "full (waitlisted)")
+        return Outcome(True, location=location)
     if "is full" in placed.text:
         return Outcome(False, "full")
     return Outcome(False, f"place {placed.status}: {first_error(placed.text)}")
