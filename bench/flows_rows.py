@@ -65,11 +65,9 @@ def run_all(stack, rows, step, size) -> None:
     count = size("registrations")
     spread = bench_courses("reg", 60, 100000)
     stripe = Stripe(stack.env["STRIPE_API_BASE"], stack.webhook_secret)
-    base: dict = {}
 
     def d():
         rate, cpu_ms, n, rec = held_rate(stack, spread, 8, count)
-        base["rate"] = rate
         return _row("d", "registrations/s to held, 8 clients", rate, cpu_ms, n, count, rec,
                     "≥ 60/s, ≤ 20 ms web CPU", rate >= 60 and cpu_ms <= 20)
 
@@ -101,15 +99,22 @@ def run_all(stack, rows, step, size) -> None:
     step(rows, "g", "opening morning", lambda: morning(stack, stripe, size("morning_seats"), size("morning_buyers")))
 
     def i():
-        rate32, _, n32, rec32 = held_rate(stack, spread, 32, count)
         hot = bench_courses("hot", 1, 100000)
-        rate_hot, _, nhot, rechot = held_rate(stack, hot, 8, count)
-        ref = base.get("rate") or held_rate(stack, spread, 8, count)[0]
-        r1, r2 = ratio(rate32, ref), ratio(rate_hot, ref)
+        # The three runs in alternating rounds, so a noisy machine changes all three alike.
+        runs = {"8": (spread, 8), "32": (spread, 32), "hot": (hot, 8)}
+        done, took, bad = dict.fromkeys(runs, 0), dict.fromkeys(runs, 0.0), 0
+        for _ in range(3):
+            for name, (courses, clients) in runs.items():
+                started = time.perf_counter()
+                _rate, _cpu, n, rec = held_rate(stack, courses, clients, count // 3)
+                done[name] += n
+                took[name] += time.perf_counter() - started
+                bad += rec.all_5xx()
+        rate = {name: done[name] / took[name] if took[name] else 0.0 for name in runs}
+        r1, r2 = ratio(rate["32"], rate["8"]), ratio(rate["hot"], rate["8"])
         row = Row("i", "contention: 32 ÷ 8 clients; one hot class ÷ 60 classes",
-                  f"{rate32:.1f}/s at 32, {rate_hot:.1f}/s on one class, vs {ref:.1f}/s", "keep ≥ 0.95",
-                  f"{r1:.2f}; {r2:.2f}", r1 >= 0.95 and r2 >= 0.95)
-        bad = rec32.all_5xx() + rechot.all_5xx()
+                  f"{rate['32']:.1f}/s at 32, {rate['hot']:.1f}/s on one class, vs {rate['8']:.1f}/s",
+                  "keep ≥ 0.95", f"{r1:.2f}; {r2:.2f}", r1 >= 0.95 and r2 >= 0.95)
         if bad:
             row.violations.append(f"{bad} 5xx or failed requests")
         return row
