@@ -3,6 +3,7 @@ would, run every row of issue 12's table, print the table, stop the stack. Exits
 violation (oversold, lost, a duplicate message, a 5xx), 2 when the bench itself failed."""
 
 import os
+import signal
 import sys
 import time
 import traceback
@@ -45,7 +46,12 @@ def step(rows: list[Row], key: str, what: str, run) -> None:
         print(f"bench:   {row.key}: {row.figure} [{row.verdict}] ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops the stack as Ctrl-C does
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     stack = Stack()
     rows: list[Row] = []
     print(f"bench: {'quick' if QUICK else 'full'} mode; starting the stack in {stack.tmp}", flush=True)

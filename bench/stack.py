@@ -24,8 +24,10 @@ PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))
 
-# localstripe's own aiohttp app on a given port, its store kept in memory: by default it pickles the
-# whole store to a fixed file in the temp folder on every write (shared by every localstripe).
+# localstripe's own aiohttp app on a given port, its store kept in memory only: its command line
+# loads, and every write pickles, the whole store to one fixed path, /tmp/localstripe.pickle
+# (hard-coded in localstripe.resources: TMPDIR does not move it), shared by every localstripe on the
+# machine. Running the app without ``start()`` skips the load; the no-op ``dump_to_disk`` the write.
 LOCALSTRIPE = """
 import sys
 from aiohttp import web
@@ -151,8 +153,7 @@ class Stack:
         self.smtp.start()
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")
-        self._spawn("localstripe", [sys.executable, "-c", LOCALSTRIPE, str(self.stripe_port)],
-                    env={"TMPDIR": str(self.tmp)})
+        self._spawn("localstripe", [sys.executable, "-c", LOCALSTRIPE, str(self.stripe_port)])
         self._spawn("gunicorn", [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi"])
         self._spawn("celery", [str(BIN / "celery"), "--app", "config", "worker", "--loglevel", "WARNING",
                                "--concurrency", "2"])
@@ -182,9 +183,12 @@ class Stack:
     def stop(self) -> None:
         for name in list(self.procs):
             self._stop_one(name)
-        from django.db import connections
+        try:
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()  # this process's own, before the database is dropped
+        except Exception:  # noqa: BLE001 (Django may not be set up yet)
+            pass
         try:
             self.smtp.stop()
         except Exception:  # noqa: BLE001 (stopping what may not have started)
