@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install dirs lint check-deploy clean-demo
+.PHONY: run test install dirs lint check-deploy clean-demo bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,10 @@ check-deploy: install
 
 clean-demo:
 	rm -rf var/db.sqlite3 var/broker var/mail var/celerybeat-schedule* var/localstripe.pickle
+
+## make bench: the benchmark of issue 12 (bench/, not part of `make test`): starts its own stack
+## (PostgreSQL database, Redis db 6, gunicorn, Celery, localstripe, an SMTP sink) on free ports,
+## prints every figure with its goal, and fails on a correctness violation. QUICK=1: a few minutes.
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	QUICK=$(QUICK) $(BIN)/python -m bench
