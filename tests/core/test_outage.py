@@ -126,9 +126,11 @@ def test_postgresql_unreachable_for_real_is_the_503_page(client):
 
 
 
-REDIS_DOWN = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens: as when Redis is down
-                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+_DEAD_REDIS = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+               "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens: as when Redis is down
+               "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
+#: The cache and the sessions' cache as production has them (config.settings.base), both away.
+REDIS_DOWN = {"default": _DEAD_REDIS, "sessions": _DEAD_REDIS}
 
 
 @pytest.mark.parametrize("url", ["/", "/cart/"])
@@ -138,6 +140,7 @@ def test_the_cache_out_of_reach_is_the_503_page_too(client, settings, url):
     course_with_meetings()
     settings.CACHES = REDIS_DOWN  # Django's setting_changed receiver rebuilds the cache handler
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.SESSION_CACHE_ALIAS = "sessions"
     client.raise_request_exception = False
     assert_outage_page(client.get(url))
 
