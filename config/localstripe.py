@@ -21,6 +21,7 @@ import argparse
 import logging
 import pickle
 import socket
+import sys
 from pathlib import Path
 
 
@@ -66,7 +67,8 @@ def main(argv=None) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     if args.print_port:
-        print(sock.getsockname()[1], flush=True)
+        sys.stdout.write(f"{sock.getsockname()[1]}\n")  # the command's output: the port, for its caller
+        sys.stdout.flush()
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     web.run_app(server.app, sock=sock, print=None, access_log=None)
 

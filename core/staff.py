@@ -8,6 +8,12 @@ from django.template.response import TemplateResponse
 from django.views import View
 
 
+def staff_page(view_class):
+    """A back-office page for a URLconf: staff only (``admin.site.admin_view`` sends the rest to
+    the back-office login), then the view's own permission check."""
+    return admin.site.admin_view(view_class.as_view())
+
+
 class StaffPageView(View):
     permission: str = ""
 

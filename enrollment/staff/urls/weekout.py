@@ -2,21 +2,19 @@
 cutoffs and recent decisions, and the staff call list. Every view goes through
 ``admin.site.admin_view``: staff only, the rest are sent to the back-office login."""
 
-from django.contrib import admin
 from django.urls import path
+
+from core.staff import staff_page
 
 from .. import weekout
 
 app_name = "weekout"
 
 
-def _staff(view_class):
-    return admin.site.admin_view(view_class.as_view())
-
 
 urlpatterns = [
-    path("", _staff(weekout.WeekOutView), name="index"),
-    path("calls/", _staff(weekout.CallListView), name="calls"),
-    path("calls/<int:entry_id>/mark/", _staff(weekout.CallMarkView), name="call-mark"),
-    path("courses/<int:course_id>/decide/", _staff(weekout.DecideView), name="decide"),
+    path("", staff_page(weekout.WeekOutView), name="index"),
+    path("calls/", staff_page(weekout.CallListView), name="calls"),
+    path("calls/<int:entry_id>/mark/", staff_page(weekout.CallMarkView), name="call-mark"),
+    path("courses/<int:course_id>/decide/", staff_page(weekout.DecideView), name="decide"),
 ]
